@@ -1,0 +1,1 @@
+"""factsbot: the key messages of Facts for Life over SMS and USSD."""

@@ -1,0 +1,36 @@
+"""The application factory: reads like a table of contents of the service."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+from flask import Flask
+
+from bot import health, services, settings
+from bot.channels import twilio
+
+log = logging.getLogger(__name__)
+
+
+class ConfigurationError(RuntimeError):
+    pass
+
+
+def create_app(config: Mapping | None = None) -> Flask:
+    """Build the app from the environment, with `config` overriding any setting by name."""
+    app = Flask(__name__)
+    app.config.from_mapping(settings.from_env())
+    if config:
+        app.config.update(config)
+    found = settings.problems(app.config)
+    if found:
+        raise ConfigurationError("factsbot cannot start: " + "; ".join(found))
+    if settings.is_development(app.config) and not app.config["TWILIO_AUTH_TOKEN"]:
+        log.warning("DEVELOPMENT MODE: Twilio signatures are NOT checked. Never expose this server.")
+    app.config["MAX_CONTENT_LENGTH"] = 64 * 1024  # Twilio's largest inbound form is far smaller
+
+    services.init_app(app)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(twilio.bp)
+    return app

@@ -1,0 +1,1 @@
+"""Channel edges: one blueprint per gateway, all running the same conversation."""

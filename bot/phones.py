@@ -1,0 +1,45 @@
+"""Phone numbers: normalised to E.164 at the edge, masked wherever a person might see them."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import phonenumbers
+
+
+@lru_cache(maxsize=65536)
+def normalise(raw: str, default_region: str = "") -> str | None:
+    """The E.164 form of `raw` (e.g. "+254712345678"), or None when it is not a phone number."""
+    raw = (raw or "").strip()
+    if not raw or len(raw) > 32:
+        return None
+    try:
+        number = phonenumbers.parse(raw, default_region.upper() or None)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+@lru_cache(maxsize=65536)
+def country(e164: str) -> str:
+    """ISO country code of a normalised number ("KE"), or "" when unknown."""
+    try:
+        return phonenumbers.region_code_for_number(phonenumbers.parse(e164)) or ""
+    except phonenumbers.NumberParseException:
+        return ""
+
+
+def mask(e164: str) -> str:
+    """Enough to tell numbers apart, too little to call: "+254 7•• ••• 123"."""
+    try:
+        number = phonenumbers.parse(e164)
+    except phonenumbers.NumberParseException:
+        return "•" * max(len(e164) - 3, 0) + e164[-3:]
+    national = str(number.national_number)
+    hidden = national[:1] + "•" * max(len(national) - 4, 0) + national[-3:]
+    groups = [hidden[max(i - 3, 0) : i] for i in range(len(hidden), 0, -3)][::-1]
+    if len(groups) > 1 and len(groups[0]) == 1:
+        groups[:2] = [groups[0] + groups[1]]
+    return f"+{number.country_code} " + " ".join(groups)

@@ -1,0 +1,253 @@
+"""SMS length: encoding, units and segments as carriers count them, smart encoding, splitting.
+
+Pure functions only. The rules (GSM 03.38, as Twilio's segment calculator applies them):
+GSM-7 carries 160 septets in one SMS and 153 per part once concatenated; an extension
+character costs 2 septets. Anything outside GSM-7 switches the whole text to UCS-2:
+70 UTF-16 code units alone, 67 per part. No character (escape pair, surrogate pair,
+grapheme cluster) ever straddles two parts.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import regex
+
+GSM7 = "GSM-7"
+UCS2 = "UCS-2"
+
+GSM7_BASIC = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM7_EXTENSION = frozenset("\f^{}\\[]~|€")
+
+SINGLE = {GSM7: 160, UCS2: 70}
+CONCATENATED = {GSM7: 153, UCS2: 67}
+
+# Typographic characters and the GSM-7 text that replaces them, as smart encoding does.
+# Chosen so one stray curly quote or long dash cannot double a message's cost.
+_SMART = {
+    **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032\u0060\u00b4", "'"),
+    **dict.fromkeys("\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb", '"'),
+    **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2043", "-"),
+    "\u2026": "...",
+    "\u2022": "-",
+    "\u00b7": "-",
+    "\u2039": "<",
+    "\u203a": ">",
+    "\u02c6": "^",
+    "\u02dc": "~",
+    "\u00d7": "x",
+    "\u00f7": "/",
+    "\u2044": "/",
+    "\u00a9": "(c)",
+    "\u00ae": "(R)",
+    "\u2122": "TM",
+    "\u00bd": "1/2",
+    "\u00bc": "1/4",
+    "\u00be": "3/4",
+    **dict.fromkeys("\u00a0\u1680\u202f\u205f\u3000\u0009\u000b", " "),
+    **dict.fromkeys(map(chr, range(0x2000, 0x200B)), " "),
+    # Invisible characters: no meaning on a handset, but each forces UCS-2.
+    **dict.fromkeys("\u00ad\u200b\u2060\ufeff", ""),
+    "\u2028": "\n",
+    "\u2029": "\n",
+}
+_SMART_TABLE = str.maketrans(_SMART)
+
+
+@dataclass(frozen=True)
+class Count:
+    """How a text is billed: encoding, length in the units that count, and segments."""
+
+    encoding: str
+    units: int
+    segments: int
+
+    def as_dict(self) -> dict:
+        return {"encoding": self.encoding, "units": self.units, "segments": self.segments}
+
+
+def smart_encode(text: str) -> str:
+    """Replace typographic punctuation and odd spaces with their GSM-7 equivalents."""
+    return text.translate(_SMART_TABLE)
+
+
+def smart_changes(text: str) -> list[str]:
+    """The characters of `text` that smart encoding would change, in order of first use."""
+    return list(dict.fromkeys(c for c in text if c in _SMART))
+
+
+def is_gsm7(text: str) -> bool:
+    return all(c in GSM7_BASIC or c in GSM7_EXTENSION for c in text)
+
+
+def non_gsm7(text: str) -> list[str]:
+    """The characters of `text` outside GSM-7, in order of first use."""
+    return list(dict.fromkeys(c for c in text if c not in GSM7_BASIC and c not in GSM7_EXTENSION))
+
+
+def encoding_of(text: str) -> str:
+    return GSM7 if is_gsm7(text) else UCS2
+
+
+def unit_cost(cluster: str, encoding: str) -> int:
+    """What one grapheme cluster costs in `encoding`: septets, or UTF-16 code units."""
+    if encoding == GSM7:
+        return sum(2 if c in GSM7_EXTENSION else 1 for c in cluster)
+    return len(cluster.encode("utf-16-le")) // 2
+
+
+def clusters(text: str) -> list[str]:
+    """User-perceived characters: what must never be split across two SMS parts."""
+    return regex.findall(r"\X", text)
+
+
+def _atoms(text: str, encoding: str) -> list[str]:
+    # GSM-7 has no combining marks, and carriers split "\r\n" like any two septets.
+    return list(text) if encoding == GSM7 else clusters(text)
+
+
+def count(text: str) -> Count:
+    """Encoding, units and segments of `text`, exactly as sent (no smart encoding)."""
+    encoding = encoding_of(text)
+    costs = [unit_cost(c, encoding) for c in _atoms(text, encoding)]
+    units = sum(costs)
+    if units <= SINGLE[encoding]:
+        return Count(encoding, units, 1 if units else 0)
+    return Count(encoding, units, _pack(costs, CONCATENATED[encoding]))
+
+
+def _pack(costs: list[int], capacity: int) -> int:
+    """Parts needed when items of these costs are packed in order, none straddling."""
+    parts, used = 1, 0
+    for cost in costs:
+        if used + cost > capacity:
+            parts, used = parts + 1, 0
+        used += cost
+    return parts
+
+
+def capacity(encoding: str, segments: int) -> int:
+    """Units that fit in one SMS billed as at most `segments` segments."""
+    if segments <= 1:
+        return SINGLE[encoding]
+    return CONCATENATED[encoding] * segments
+
+
+@dataclass(frozen=True)
+class Split:
+    """A reply cut to fit: the parts to send now, and the text that waits behind MORE."""
+
+    parts: tuple[str, ...]
+    rest: str = ""
+
+
+_WORDS = re.compile(r"\S+\s*")
+
+
+def split(
+    text: str,
+    *,
+    budget: int = 1,
+    max_parts: int = 3,
+    more_marker: str = "",
+    encoding: str | None = None,
+) -> Split:
+    """Cut `text` into at most `max_parts` SMS that each cost at most `budget` segments.
+
+    Cuts fall between words; a word is cut only when it alone exceeds a part. When
+    there are several parts each starts with its number ("1/3 "), which counts toward
+    the budget. Text that does not fit waits in `rest`, and the last part then ends
+    with `more_marker`. `encoding` forces the budget's encoding (e.g. when the parts
+    will be sent alongside text in another encoding); by default it is the text's own.
+    """
+    text = text.strip()
+    if not text:
+        return Split(())
+    enc = encoding or encoding_of(text + more_marker)
+    limit = capacity(enc, budget)
+    if limit < 20 + _cost(more_marker, enc):
+        raise ValueError("an SMS part this small cannot carry a numbered reply")
+    if _cost(text, enc) <= limit:
+        return Split((text,))
+    # The number prefix's width depends on the number of parts; settle it by iterating.
+    total = min(2, max_parts)
+    while True:
+        parts, rest = _fill(text, enc, limit, total, max_parts, more_marker)
+        if len(parts) == total or total >= max_parts and rest:
+            break
+        total = min(len(parts), max_parts)
+    return Split(tuple(parts), rest)
+
+
+def _cost(text: str, encoding: str) -> int:
+    return sum(unit_cost(c, encoding) for c in _atoms(text, encoding))
+
+
+def _fill(text, enc, limit, total, max_parts, marker):
+    words = _WORDS.findall(text)
+    parts: list[str] = []
+    i = 0
+    while i < len(words):
+        number = len(parts) + 1
+        prefix = f"{number}/{total} " if total > 1 else ""
+        last = number == max_parts
+        room = limit - _cost(prefix, enc) - (_cost(" " + marker, enc) if last and marker else 0)
+        body, i = _take(words, i, enc, room)
+        if last and i < len(words):
+            parts.append(prefix + body + (" " + marker if marker else ""))
+            return parts, "".join(words[i:]).strip()
+        parts.append(prefix + body)
+    if len(parts) == 1:
+        # It fitted in one part after all (only possible when the caller's total was off).
+        parts = [parts[0].split(" ", 1)[1]]
+    return parts, ""
+
+
+def _take(words: list[str], i: int, enc: str, room: int) -> tuple[str, int]:
+    """Take whole words from words[i:] while they fit in `room`; cut a word only if alone.
+
+    When the part ends mid-text and a line break falls in its second half, the cut moves
+    back to that line break, so menu lines and hints are not torn in two.
+    """
+    body, used, line_end = "", 0, None
+    start = i
+    while i < len(words):
+        word = words[i]
+        bare = word.rstrip()
+        need = _cost(bare, enc)
+        if used + need <= room:
+            body += word
+            used += _cost(word, enc)
+            i += 1
+            if "\n" in word[len(bare):]:
+                line_end = (len(body), i, used)
+            continue
+        if not body:
+            head, tail = _cut(bare, enc, room)
+            words[i] = tail + word[len(bare) :]
+            return head, i
+        break
+    if i < len(words) and line_end and line_end[2] * 2 >= room and line_end[1] > start:
+        return body[: line_end[0]].rstrip(), line_end[1]
+    return body.rstrip(), i
+
+
+def _cut(word: str, enc: str, room: int) -> tuple[str, str]:
+    """Cut an over-long word at a cluster boundary so the head fits in `room`."""
+    head, used = "", 0
+    pieces = _atoms(word, enc)
+    if unit_cost(pieces[0], enc) > room:
+        # A single cluster larger than a part (e.g. hundreds of stacked accents):
+        # breaking it is the only way to send it at all.
+        pieces = list(word)
+    for n, piece in enumerate(pieces):
+        cost = unit_cost(piece, enc)
+        if used + cost > room:
+            return head, "".join(pieces[n:])
+        head += piece
+        used += cost
+    return head, ""

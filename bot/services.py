@@ -1,0 +1,57 @@
+"""The composition root's products: what every request and command is handed."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import redis
+from flask import Flask, current_app
+
+from bot import content, menu
+from bot.content import Catalog
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    config: Mapping
+    store: Store
+    catalog: Catalog
+    limits: menu.Limits
+    context: menu.Context
+
+    @property
+    def default_lang(self) -> str:
+        return self.config["DEFAULT_LANGUAGE"]
+
+
+def connect(url: str) -> redis.Redis:
+    # Short timeouts: a webhook must answer Twilio within 15 s even when Redis is gone.
+    return redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2, health_check_interval=30)
+
+
+def build(config: Mapping, client: redis.Redis | None = None) -> Services:
+    """Everything a request, job or command needs, built once per process."""
+    override = content.Helpline(config["CHILD_HELPLINE"], config["EMERGENCY_NUMBER"])
+    catalog = content.load(config["CONTENT_DIR"], helpline_override=override)
+    return Services(
+        config=config,
+        store=Store(client or connect(config["REDIS_URL"]), config),
+        catalog=catalog,
+        limits=menu.Limits(
+            budget=config["SMS_SEGMENTS_PER_PART"], max_parts=config["SMS_MAX_PARTS"], smart=config["SMART_ENCODING"]
+        ),
+        context=menu.Context(program=config["PROGRAM_NAME"], contact=config["SUPPORT_CONTACT"]),
+    )
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["factsbot"] = build(app.config)
+
+
+def get() -> Services:
+    return current_app.extensions["factsbot"]

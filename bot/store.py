@@ -1,0 +1,212 @@
+"""Redis: the one module that knows key names and talks to the server.
+
+An inbound message costs two round trips: one pipeline reads the dedupe marker, the
+session and the profile; one Lua script then checks nothing changed since (the
+profile's `rev`), and writes session, profile, dedupe marker and log entries at once.
+Two messages from one number racing each other cannot both win: the loser re-reads
+and steps again (optimistic concurrency, like WATCH/MULTI but in one round trip).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import redis
+
+from bot.menu import Profile, Session
+
+PARTS_SEPARATOR = "\x1e"  # ASCII record separator: never in a reply
+
+
+class Keys:
+    """Every key name factsbot uses, under one prefix (so tests and deployments can share a server)."""
+
+    def __init__(self, prefix: str = "factsbot:"):
+        self.prefix = prefix
+
+    def session(self, phone: str) -> str:
+        return f"{self.prefix}session:{phone}"
+
+    def profile(self, phone: str) -> str:
+        return f"{self.prefix}profile:{phone}"
+
+    def dedupe(self, channel: str, message_id: str) -> str:
+        return f"{self.prefix}seen:{channel}:{message_id}"
+
+    def log(self) -> str:
+        return f"{self.prefix}log"
+
+
+@dataclass(frozen=True)
+class Loaded:
+    session: Session
+    profile: Profile
+    rev: str
+    first_seen: str
+    duplicate: tuple[str, ...] | None  # the parts already sent, when this message was seen before
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    direction: str  # "in" or "out"
+    channel: str
+    phone: str
+    text: str
+    event: str = ""
+    topic: str = ""
+    message: str = ""
+    message_id: str = ""
+
+    def fields(self) -> dict[str, str]:
+        return {k: v for k, v in self.__dict__.items() if v}
+
+
+# KEYS: profile, session, dedupe, log
+# ARGV: rev, has_dedupe, dedupe_value, dedupe_ttl, session_json, session_ttl,
+#       maxlen, minid, n_profile_fields, fields..., then per log entry: n_fields, fields...
+_COMMIT = """
+if ARGV[2] == '1' then
+  local seen = redis.call('GET', KEYS[3])
+  if seen then return {'duplicate', seen} end
+end
+local rev = redis.call('HGET', KEYS[1], 'rev') or '0'
+if rev ~= ARGV[1] then return {'conflict', rev} end
+local i = 9
+local n = tonumber(ARGV[i])
+local profile = {'rev', tostring(tonumber(rev) + 1)}
+for j = 1, n do profile[#profile + 1] = ARGV[i + j] end
+redis.call('HSET', KEYS[1], unpack(profile))
+i = i + n + 1
+if ARGV[5] == '' then
+  redis.call('DEL', KEYS[2])
+else
+  redis.call('SET', KEYS[2], ARGV[5], 'EX', ARGV[6])
+end
+if ARGV[2] == '1' then redis.call('SET', KEYS[3], ARGV[3], 'EX', ARGV[4]) end
+while i <= #ARGV do
+  n = tonumber(ARGV[i])
+  local entry = {}
+  for j = 1, n do entry[j] = ARGV[i + j] end
+  redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[7], '*', unpack(entry))
+  i = i + n + 1
+end
+redis.call('XTRIM', KEYS[4], 'MINID', '~', ARGV[8])
+return {'ok', ''}
+"""
+
+
+class Store:
+    """Sessions, profiles, dedupe markers and the message log of one deployment."""
+
+    def __init__(self, client: redis.Redis, config: Mapping):
+        self.redis = client
+        self.keys = Keys(config["REDIS_PREFIX"])
+        self.session_ttl = int(config["SESSION_IDLE_SECONDS"])
+        self.dedupe_ttl = int(config["DEDUPE_SECONDS"])
+        self.log_max = int(config["LOG_MAX_ENTRIES"])
+        self.log_retention_ms = int(config["LOG_RETENTION_DAYS"]) * 86_400_000
+        self._commit = client.register_script(_COMMIT)
+
+    def ping(self) -> bool:
+        return bool(self.redis.ping())
+
+    def load(self, phone: str, channel: str, message_id: str = "") -> Loaded:
+        """One round trip: the dedupe marker, the session and the profile."""
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.get(self.keys.dedupe(channel, message_id) if message_id else self.keys.session(phone))
+        pipe.get(self.keys.session(phone))
+        pipe.hgetall(self.keys.profile(phone))
+        seen, raw_session, raw_profile = pipe.execute()
+        profile = {k.decode(): v.decode() for k, v in raw_profile.items()}
+        return Loaded(
+            session=Session.from_dict(_json(raw_session)),
+            profile=Profile(
+                lang=profile.get("lang", ""),
+                country=profile.get("country", ""),
+                opted_out=profile.get("opted_out") == "1",
+            ),
+            rev=profile.get("rev", "0"),
+            first_seen=profile.get("first_seen", ""),
+            duplicate=_parts(seen) if message_id and seen is not None else None,
+        )
+
+    def commit(
+        self,
+        phone: str,
+        loaded: Loaded,
+        session: Session,
+        profile: Profile,
+        parts: tuple[str, ...],
+        log: Iterable[LogEntry],
+        *,
+        channel: str,
+        message_id: str = "",
+        now: float | None = None,
+    ) -> tuple[str, tuple[str, ...]]:
+        """One round trip. Returns ("ok", parts), ("duplicate", parts sent before) or ("conflict", ())."""
+        now = time.time() if now is None else now
+        fields = {
+            "lang": profile.lang,
+            "country": profile.country,
+            "opted_out": "1" if profile.opted_out else "0",
+            "last_seen": f"{now:.3f}",
+            "first_seen": loaded.first_seen or f"{now:.3f}",
+        }
+        if profile.opted_out:
+            fields["opted_out_at"] = f"{now:.3f}"
+        args: list[str] = [
+            loaded.rev,
+            "1" if message_id else "0",
+            PARTS_SEPARATOR.join(parts),
+            str(self.dedupe_ttl),
+            "" if session == Session() else json.dumps(session.to_dict(), separators=(",", ":")),
+            str(self.session_ttl),
+            str(self.log_max),
+            str(int(now * 1000) - self.log_retention_ms),
+            str(len(fields) * 2),
+            *_flat(fields),
+        ]
+        for entry in log:
+            flat = _flat(entry.fields())
+            args += [str(len(flat)), *flat]
+        keys = [
+            self.keys.profile(phone),
+            self.keys.session(phone),
+            self.keys.dedupe(channel, message_id) if message_id else self.keys.session(phone),
+            self.keys.log(),
+        ]
+        status, value = self._commit(keys=keys, args=args)
+        status = status.decode()
+        if status == "duplicate":
+            return status, _parts(value)
+        return status, parts if status == "ok" else ()
+
+    def log_entries(self, count: int = 100) -> list[tuple[str, dict[str, str]]]:
+        """Newest first, for operators and tests."""
+        rows = self.redis.xrevrange(self.keys.log(), count=count)
+        return [(i.decode(), {k.decode(): v.decode() for k, v in f.items()}) for i, f in rows]
+
+    def profile_fields(self, phone: str) -> dict[str, str]:
+        return {k.decode(): v.decode() for k, v in self.redis.hgetall(self.keys.profile(phone)).items()}
+
+
+def _flat(fields: Mapping[str, str]) -> list[str]:
+    return [x for kv in fields.items() for x in kv]
+
+
+def _json(raw: bytes | None) -> dict | None:
+    if raw is None:
+        return None
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _parts(raw: bytes) -> tuple[str, ...]:
+    text = raw.decode()
+    return tuple(text.split(PARTS_SEPARATOR)) if text else ()

@@ -1,0 +1,114 @@
+"""Fixtures: a real Redis (the machine's, or an embedded Valkey), a fresh app, a signed phone."""
+
+from __future__ import annotations
+
+import uuid
+from urllib.parse import urlencode
+
+import pytest
+import redis
+from twilio.request_validator import RequestValidator
+
+from bot import embedded
+from bot.app import create_app
+
+AUTH_TOKEN = "test-auth-token-0123456789abcdef"
+BASE_URL = "https://sms.example.org"
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    return embedded.redis_url()
+
+
+@pytest.fixture
+def prefix(redis_url):
+    """A key prefix of this test's own; only its keys are deleted afterwards."""
+    value = f"fbtest:{uuid.uuid4().hex[:12]}:"
+    yield value
+    client = redis.Redis.from_url(redis_url)
+    keys = list(client.scan_iter(match=f"{value}*", count=1000))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
+@pytest.fixture
+def config(redis_url, prefix) -> dict:
+    return {
+        "FACTSBOT_ENV": "production",
+        "SECRET_KEY": "test-secret",
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "PUBLIC_BASE_URL": BASE_URL,
+        "REDIS_URL": redis_url,
+        "REDIS_PREFIX": prefix,
+        "CHILD_HELPLINE": "",
+        "EMERGENCY_NUMBER": "",
+    }
+
+
+@pytest.fixture
+def app(config):
+    return create_app(config)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def services(app):
+    return app.extensions["factsbot"]
+
+
+def sign(url: str, form: dict, token: str = AUTH_TOKEN) -> str:
+    return RequestValidator(token).compute_signature(url, form)
+
+
+class Phone:
+    """A family's phone texting the Twilio webhook, with correctly signed requests."""
+
+    def __init__(self, client, number: str = "+254712345678"):
+        self.client = client
+        self.number = number
+        self.sent = 0
+
+    def form(self, body: str, sid: str | None = None) -> dict:
+        self.sent += 1
+        return {
+            "MessageSid": sid or f"SM{uuid.uuid4().hex}",
+            "AccountSid": "AC" + "0" * 32,
+            "From": self.number,
+            "To": "+254700000000",
+            "Body": body,
+            "NumMedia": "0",
+        }
+
+    def post(self, form: dict, path: str = "/sms/twilio"):
+        return self.client.post(
+            path,
+            data=urlencode(form),
+            content_type="application/x-www-form-urlencoded",
+            headers={"X-Twilio-Signature": sign(BASE_URL + path, form)},
+        )
+
+    def text(self, body: str, sid: str | None = None) -> list[str]:
+        """Send `body`; return the SMS parts of the reply."""
+        response = self.post(self.form(body, sid))
+        assert response.status_code == 200, response.data
+        return replies(response)
+
+
+def replies(response) -> list[str]:
+    from xml.etree import ElementTree
+
+    assert response.mimetype == "text/xml"
+    root = ElementTree.fromstring(response.data)
+    assert root.tag == "Response"
+    return [m.text or "" for m in root.findall("Message")]
+
+
+@pytest.fixture
+def phone(client) -> Phone:
+    return Phone(client)
