@@ -80,12 +80,11 @@ def segments_command(text: str, as_json: bool) -> None:
 @click.option("--port", type=int, default=None, help="port (default: PORT, 5000)")
 @click.option("--host", default="127.0.0.1", show_default=True)
 def dev(port: int | None, host: str) -> None:
-    """Run the service locally: development mode, console SMS provider, embedded Valkey if no REDIS_URL."""
+    """Run the service locally: development mode, embedded Valkey if REDIS_URL is unset."""
     from bot import embedded
     from bot.app import create_app
 
     os.environ["FACTSBOT_ENV"] = "development"
-    os.environ.setdefault("SMS_PROVIDER", "console")
     url = embedded.ensure_redis_url()
     app = create_app()
     port = port or app.config["PORT"]
@@ -93,7 +92,11 @@ def dev(port: int | None, host: str) -> None:
         "\n  factsbot DEVELOPMENT server\n"
         f"  Twilio webhook: http://{host}:{port}/sms/twilio\n"
         f"  Redis: {url}\n"
-        + ("  Twilio signatures are NOT checked (TWILIO_AUTH_TOKEN unset).\n" if not app.config["TWILIO_AUTH_TOKEN"] else "")
+        + (
+            "  Twilio signatures are NOT checked (TWILIO_AUTH_TOKEN unset).\n"
+            if not app.config["TWILIO_AUTH_TOKEN"]
+            else ""
+        )
         + "  Try it in a terminal: factsbot chat\n",
         fg="yellow",
         err=True,

@@ -303,7 +303,9 @@ def _complete(code: str, parts: dict, english: Language | None, problems: list[P
             problems.append(Problem(name, "id", f"{topic.id!r} is also the id of {seen_ids[topic.id]}"))
             continue
         if topic.chapter in seen_chapters:
-            problems.append(Problem(name, "chapter", f"{topic.chapter} is also the chapter of {seen_chapters[topic.chapter]}"))
+            problems.append(
+                Problem(name, "chapter", f"{topic.chapter} is also the chapter of {seen_chapters[topic.chapter]}")
+            )
         seen_ids[topic.id] = seen_chapters[topic.chapter] = name
         topics[topic.id] = topic
     texts = dict(parts["texts"])
@@ -323,7 +325,11 @@ def _complete(code: str, parts: dict, english: Language | None, problems: list[P
                 texts[key] = value
             elif _fields(texts[key]) != _fields(value):
                 problems.append(
-                    Problem(f"{folder}/system.yaml", key, f"placeholders {sorted(_fields(texts[key]))} differ from English {sorted(_fields(value))}")
+                    Problem(
+                        f"{folder}/system.yaml",
+                        key,
+                        f"placeholders {sorted(_fields(texts[key]))} differ from English {sorted(_fields(value))}",
+                    )
                 )
     ordered = tuple(sorted(topics.values(), key=lambda t: t.chapter))
     language = Language(code, ordered, texts)

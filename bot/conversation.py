@@ -44,8 +44,15 @@ def clean(text: str) -> str:
     return "".join(c if c in "\n\t" or unicodedata.category(c)[0] != "C" else " " for c in text).strip()
 
 
-def handle(store: Store, catalog: Catalog, inbound: Inbound, *, limits: menu.Limits, context: menu.Context,
-           default_lang: str = "en") -> Reply:
+def handle(
+    store: Store,
+    catalog: Catalog,
+    inbound: Inbound,
+    *,
+    limits: menu.Limits,
+    context: menu.Context,
+    default_lang: str = "en",
+) -> Reply:
     """Run one inbound message through the menu exactly once, however often it is delivered."""
     text = clean(inbound.text)
     for _ in range(MAX_ATTEMPTS):
@@ -54,15 +61,36 @@ def handle(store: Store, catalog: Catalog, inbound: Inbound, *, limits: menu.Lim
             return Reply(loaded.duplicate, duplicate=True)
         profile = loaded.profile
         if not profile.country or not profile.lang:
-            profile = replace(profile, country=profile.country or phones.country(inbound.phone),
-                              lang=profile.lang or default_lang)
+            profile = replace(
+                profile, country=profile.country or phones.country(inbound.phone), lang=profile.lang or default_lang
+            )
         result = menu.step(loaded.session, profile, text, catalog, limits, context)
-        log = [LogEntry("in", inbound.channel, inbound.phone, text, result.event.value, result.topic,
-                        result.message, inbound.message_id)]
-        log += [LogEntry("out", inbound.channel, inbound.phone, part, result.event.value, result.topic,
-                         result.message) for part in result.parts]
-        status, parts = store.commit(inbound.phone, loaded, result.session, result.profile, result.parts, log,
-                                     channel=inbound.channel, message_id=inbound.message_id)
+        log = [
+            LogEntry(
+                "in",
+                inbound.channel,
+                inbound.phone,
+                text,
+                result.event.value,
+                result.topic,
+                result.message,
+                inbound.message_id,
+            )
+        ]
+        log += [
+            LogEntry("out", inbound.channel, inbound.phone, part, result.event.value, result.topic, result.message)
+            for part in result.parts
+        ]
+        status, parts = store.commit(
+            inbound.phone,
+            loaded,
+            result.session,
+            result.profile,
+            result.parts,
+            log,
+            channel=inbound.channel,
+            message_id=inbound.message_id,
+        )
         if status == "ok":
             return Reply(parts, event=result.event.value)
         if status == "duplicate":

@@ -68,14 +68,22 @@ class Session:
     pending: str = ""  # text that did not fit and waits behind MORE
 
     def to_dict(self) -> dict:
-        return {"state": self.state.value, "page": self.page, "topic": self.topic, "index": self.index, "pending": self.pending}
+        return {
+            "state": self.state.value,
+            "page": self.page,
+            "topic": self.topic,
+            "index": self.index,
+            "pending": self.pending,
+        }
 
     @classmethod
     def from_dict(cls, data: dict | None) -> Session:
         if not data:
             return cls()
         try:
-            return cls(State(data["state"]), int(data["page"]), str(data["topic"]), int(data["index"]), str(data["pending"]))
+            return cls(
+                State(data["state"]), int(data["page"]), str(data["topic"]), int(data["index"]), str(data["pending"])
+            )
         except (KeyError, ValueError, TypeError):
             return cls()  # a session from an older release: start again rather than fail
 
@@ -245,20 +253,26 @@ class _Turn:
         n, total = index + 1, len(topic.messages)
         # The fullest form that still fits one SMS: the key message itself must
         # never wait behind MORE because of our own decoration.
+        full = self.text("message", label=topic.label, n=n, total=total, short=m.short)
+        brief = self.text("message_short", n=n, total=total, short=m.short)
         forms = [
-            f"{self.text('message', label=topic.label, n=n, total=total, short=m.short)}\n{self.text('message_hint')}",
-            f"{self.text('message_short', n=n, total=total, short=m.short)}\n{self.text('message_hint')}",
-            f"{self.text('message_short', n=n, total=total, short=m.short)}\n{self.text('message_hint_short')}",
+            f"{full}\n{self.text('message_hint')}",
+            f"{full}\n{self.text('message_hint_short')}",
+            f"{brief}\n{self.text('message_hint_short')}",
         ]
         limit = segments.capacity(segments.GSM7, self.limits.budget)
         body = next((f for f in forms if segments.count(f).units <= limit), forms[-1])
         body += self._helpline(topic)
-        return self.say(Session(State.MESSAGE, topic=topic.id, index=index), Event.MESSAGE, body, topic=topic.id, message=m.id)
+        return self.say(
+            Session(State.MESSAGE, topic=topic.id, index=index), Event.MESSAGE, body, topic=topic.id, message=m.id
+        )
 
     def show_detail(self, topic: Topic, index: int) -> Step:
         m = topic.messages[index]
         body = f"{m.detail}\n{self.text('detail_hint')}{self._helpline(topic)}"
-        return self.say(Session(State.DETAIL, topic=topic.id, index=index), Event.DETAIL, body, topic=topic.id, message=m.id)
+        return self.say(
+            Session(State.DETAIL, topic=topic.id, index=index), Event.DETAIL, body, topic=topic.id, message=m.id
+        )
 
     def _helpline(self, topic: Topic) -> str:
         if not topic.helpline:

@@ -223,7 +223,7 @@ def _take(words: list[str], i: int, enc: str, room: int) -> tuple[str, int]:
             body += word
             used += _cost(word, enc)
             i += 1
-            if "\n" in word[len(bare):]:
+            if "\n" in word[len(bare) :]:
                 line_end = (len(body), i, used)
             continue
         if not body:

@@ -29,13 +29,7 @@ SETTINGS = (
     Setting("REDIS_URL", "", "Redis or Valkey URL; unset in dev and tests starts an embedded Valkey"),
     Setting("REDIS_PREFIX", "factsbot:", "prefix of every key factsbot writes"),
     Setting("TWILIO_AUTH_TOKEN", "", "checks X-Twilio-Signature; required in production", secret=True),
-    Setting("TWILIO_ACCOUNT_SID", "", "Twilio account, for sending (SMS_PROVIDER=twilio)"),
-    Setting("TWILIO_FROM", "", "sender number or short code for outbound SMS"),
-    Setting("TWILIO_MESSAGING_SERVICE_SID", "", "Messaging Service used instead of TWILIO_FROM"),
-    Setting("TWILIO_API_BASE", "", "override of Twilio's API address (tests point it at a local server)"),
     Setting("PUBLIC_BASE_URL", "", "the address Twilio calls, e.g. https://sms.example.org (behind a proxy)"),
-    Setting("SMS_PROVIDER", "console", "outbound SMS: twilio, console (prints) or record (JSON lines)"),
-    Setting("SMS_RECORD_PATH", "sent.jsonl", "file the record provider appends to"),
     Setting("SMS_SEGMENTS_PER_PART", 1, "segments one reply SMS may cost", int),
     Setting("SMS_MAX_PARTS", 3, "SMS per reply at most; the rest waits behind MORE", int),
     Setting("SMART_ENCODING", True, "replace typographic punctuation with GSM-7 before sending", bool),
@@ -68,10 +62,7 @@ def _parse(setting: Setting, raw: str) -> object:
 def from_env(environ: Mapping[str, str] | None = None) -> dict:
     """Every setting, from the environment where set, else its default."""
     environ = os.environ if environ is None else environ
-    return {
-        s.name: _parse(s, environ[s.name]) if environ.get(s.name, "") != "" else s.default
-        for s in SETTINGS
-    }
+    return {s.name: _parse(s, environ[s.name]) if environ.get(s.name, "") != "" else s.default for s in SETTINGS}
 
 
 def problems(config: Mapping) -> list[str]:

@@ -9,7 +9,7 @@ import pytest
 import redis
 from twilio.request_validator import RequestValidator
 
-from bot import embedded
+from bot import embedded, settings
 from bot.app import create_app
 
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
@@ -36,6 +36,7 @@ def prefix(redis_url):
 @pytest.fixture
 def config(redis_url, prefix) -> dict:
     return {
+        **settings.from_env({}),  # defaults only: the developer's own environment must not leak in
         "FACTSBOT_ENV": "production",
         "SECRET_KEY": "test-secret",
         "TWILIO_AUTH_TOKEN": AUTH_TOKEN,

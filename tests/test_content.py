@@ -1,0 +1,170 @@
+"""Loading and validating messages/: the real content, and every kind of problem in a broken copy."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bot import content, segments
+from bot.cli import main
+from bot.settings import ROOT
+
+MESSAGES = ROOT / "messages"
+
+
+def test_the_real_content_is_complete():
+    catalog = content.load(MESSAGES)
+    en = catalog.language("en")
+    assert [t.chapter for t in en.topics] == list(range(1, 15))
+    assert [t.id for t in en.topics][:3] == ["timing-births", "safe-motherhood", "child-development"]
+    assert en.topic("emergencies").title == "Emergencies: preparedness and response"
+    for topic in en.topics:
+        assert topic.messages, topic.id
+        for m in topic.messages:
+            assert segments.count(m.short) == segments.Count("GSM-7", len(m.short), 1)
+            assert 1 <= segments.count(m.detail).segments <= 3
+            assert m.source.startswith(f"FFL 4th ed., ch. {topic.chapter:02d}, key message {m.number}")
+    assert en.topic("child-protection").helpline is True
+    # 2010 guidance that has since changed is flagged for clinical review.
+    assert "8" in en.topic("safe-motherhood").messages[2].review_note
+
+
+@pytest.mark.parametrize(
+    "word, topic",
+    [
+        ("MALARIA", "malaria"),
+        ("HIV", "hiv"),
+        ("AIDS", "hiv"),
+        ("DIARRHOEA", "diarrhoea"),
+        ("DIARRHEA", "diarrhoea"),
+        ("BREASTFEEDING", "breastfeeding"),
+        ("BREASTFEED", "breastfeeding"),
+    ],
+)
+def test_keywords_the_issue_names(word, topic):
+    assert content.load(MESSAGES).language("en").keywords[word] == topic
+
+
+@pytest.fixture
+def broken(tmp_path) -> Path:
+    folder = tmp_path / "messages"
+    shutil.copytree(MESSAGES, folder)
+    return folder
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def problems_of(folder: Path) -> list[str]:
+    return [str(p) for p in content.check(folder)[1]]
+
+
+def test_check_reports_every_problem_with_file_and_place(broken):
+    malaria = broken / "en" / "10-malaria.yaml"
+    edit(malaria, "title: Malaria", "title: Malaria\nlabel_typo: x")
+    edit(malaria, "label: Malaria\n", "")
+    hiv = broken / "en" / "11-hiv.yaml"
+    edit(hiv, "  - id: hiv-2\n", "  - id: hiv-1\n")
+    hygiene = broken / "en" / "09-hygiene.yaml"
+    edit(hygiene, "keywords: [", "keywords: [VACCINE, ")
+    found = problems_of(broken)
+    assert "messages/en/10-malaria.yaml: label: missing" in found
+    assert any(p.startswith("messages/en/11-hiv.yaml: messages[2].id:") for p in found)
+    assert any(p.startswith("messages/en: ") and "'VACCINE' also leads to" in p for p in found), found
+
+
+@pytest.mark.parametrize(
+    "bad, expected",
+    [
+        ("x" * 161, "161 characters is 2 SMS; at most 1 (160)"),
+        ("It\u2019s time", "smart encoding would change '\u2019' (U+2019)"),
+        ("Good \u2013 and bad", "smart encoding would change '\u2013' (U+2013)"),
+        ("Na\u00efve", "not GSM-7: '\u00ef'"),
+        ("Sleep well \U0001f634", "not GSM-7"),
+    ],
+)
+def test_short_texts_must_fit_one_gsm7_sms(broken, bad, expected):
+    path = broken / "en" / "13-injury-prevention.yaml"
+    text = path.read_text(encoding="utf-8")
+    start = text.index("    short: >-\n")
+    end = text.index("    detail:", start)
+    path.write_text(text[:start] + f'    short: "{bad}"\n' + text[end:], encoding="utf-8")
+    found = problems_of(broken)
+    assert any(
+        p.startswith("messages/en/13-injury-prevention.yaml: messages[1].short:") and expected in p for p in found
+    ), found
+
+
+def test_yaml_syntax_errors_name_the_line(broken):
+    (broken / "en" / "07-diarrhoea.yaml").write_text("id: diarrhoea\ntitle: [unclosed\n", encoding="utf-8")
+    found = problems_of(broken)
+    assert any(p.startswith("messages/en/07-diarrhoea.yaml: line ") and "not valid YAML" in p for p in found)
+
+
+def test_missing_system_text_is_reported(broken):
+    edit(broken / "en" / "system.yaml", "apology: >-", "apologies: >-")
+    assert "messages/en/system.yaml: apology: missing" in problems_of(broken)
+
+
+def test_load_raises_with_all_problems(broken):
+    edit(broken / "en" / "10-malaria.yaml", "label: Malaria\n", "")
+    edit(broken / "en" / "09-hygiene.yaml", "label: Hygiene\n", "")
+    with pytest.raises(content.ContentError) as info:
+        content.load(broken)
+    assert len(info.value.problems) == 2
+
+
+def test_another_language_falls_back_to_english(broken):
+    fr = broken / "fr"
+    fr.mkdir()
+    (fr / "system.yaml").write_text("welcome: >-\n  Bienvenue sur {program}.\n", encoding="utf-8")
+    (fr / "10-malaria.yaml").write_text(
+        """id: malaria
+chapter: 10
+title: Paludisme
+label: Paludisme
+keywords: [PALUDISME, MALARIA]
+helpline: false
+sources: [https://www.unicef.org/ffl/10/]
+messages:
+  - id: malaria-1
+    source: FFL 4th ed., ch. 10, key message 1
+    confidence: verified
+    short: Dormez sous une moustiquaire traitee chaque nuit.
+    detail: Les moustiques transmettent le paludisme la nuit.
+""",
+        encoding="utf-8",
+    )
+    catalog = content.load(broken)
+    fr_lang, en = catalog.language("fr"), catalog.language("en")
+    assert fr_lang.texts["welcome"] == "Bienvenue sur {program}."
+    assert fr_lang.texts["help"] == en.texts["help"]
+    malaria = fr_lang.topic("malaria")
+    assert malaria.label == "Paludisme" and malaria.messages[0].short.startswith("Dormez")
+    assert malaria.messages[1:] == en.topic("malaria").messages[1:]
+    assert fr_lang.topic("hiv") == en.topic("hiv")
+    assert fr_lang.keywords["PALUDISME"] == "malaria"
+    assert catalog.language("sw") is en
+
+
+def test_placeholders_must_match_english(broken):
+    fr = broken / "fr"
+    fr.mkdir()
+    (fr / "system.yaml").write_text("topic_end: >-\n  Fin de {sujet}.\n", encoding="utf-8")
+    assert any("placeholders ['sujet'] differ from English ['label']" in p for p in problems_of(broken))
+
+
+def test_cli_content_check(broken):
+    runner = CliRunner()
+    ok = runner.invoke(main, ["content", "check", "--dir", str(MESSAGES)])
+    assert ok.exit_code == 0 and "en: 14 topics" in ok.output and "content OK" in ok.output
+    edit(broken / "en" / "10-malaria.yaml", "label: Malaria\n", "")
+    bad = runner.invoke(main, ["content", "check", "--dir", str(broken)])
+    assert bad.exit_code == 1
+    assert "messages/en/10-malaria.yaml: label: missing" in bad.output

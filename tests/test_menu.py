@@ -1,0 +1,204 @@
+"""The menu engine as tables: (session, profile, text) -> (session, profile, reply). No app, no Redis."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from bot import content, segments
+from bot.menu import Event, Limits, Profile, Session, State, menu_pages, step
+from bot.settings import ROOT
+
+CATALOG = content.load(ROOT / "messages")
+EN = CATALOG.language("en")
+KE = Profile(lang="en", country="KE")
+MALARIA = Session(State.MESSAGE, topic="malaria", index=0)
+
+
+def run(texts, session=Session(), profile=KE, limits=Limits()):
+    """Feed texts in order; return the last step."""
+    result = None
+    for text in texts:
+        result = step(session, profile, text, CATALOG, limits)
+        session, profile = result.session, result.profile
+    return result
+
+
+@pytest.mark.parametrize(
+    "texts, state, topic, position, event",
+    [
+        (["hi"], State.MENU, "", 0, Event.WELCOME),
+        ([""], State.MENU, "", 0, Event.WELCOME),
+        (["hi", "1"], State.MESSAGE, "timing-births", 0, Event.MESSAGE),
+        (["hi", "10"], State.MESSAGE, "malaria", 0, Event.MESSAGE),
+        (["hi", "10", "MORE"], State.DETAIL, "malaria", 0, Event.DETAIL),
+        (["hi", "10", "more", "more"], State.MESSAGE, "malaria", 1, Event.MESSAGE),
+        (["hi", "10", "NEXT", "NEXT", "NEXT"], State.DETAIL, "malaria", 1, Event.DETAIL),
+        (["hi", "10", "MORE", "BACK"], State.MESSAGE, "malaria", 0, Event.MESSAGE),
+        (["hi", "10", "3"], State.MESSAGE, "malaria", 2, Event.MESSAGE),  # inside a topic, numbers pick tips
+        (["hi", "10", "MENU"], State.MENU, "", 0, Event.MENU),
+        (["hi", "MORE"], State.MENU, "", 1, Event.MENU),
+        (["hi", "MORE", "BACK"], State.MENU, "", 0, Event.MENU),
+        (["hi", "MORE", "0"], State.MENU, "", 0, Event.MENU),
+        (["malaria"], State.MESSAGE, "malaria", 0, Event.MESSAGE),  # first contact with a keyword
+        (["hi", "  Malaria  "], State.MESSAGE, "malaria", 0, Event.MESSAGE),
+        (["hi", "MALARA"], State.MESSAGE, "malaria", 0, Event.MESSAGE),  # typo
+        (["hi", "diarrhea"], State.MESSAGE, "diarrhoea", 0, Event.MESSAGE),
+        (["hi", "Diarrhoea!"], State.MESSAGE, "diarrhoea", 0, Event.MESSAGE),
+        (["hi", "breastfeed"], State.MESSAGE, "breastfeeding", 0, Event.MESSAGE),
+        (["hi", "AIDS"], State.MESSAGE, "hiv", 0, Event.MESSAGE),
+        (["hi", "hiv"], State.MESSAGE, "hiv", 0, Event.MESSAGE),
+        (["hi", "injury prevention"], State.MESSAGE, "injury-prevention", 0, Event.MESSAGE),
+        (["hi", "Safe motherhood and newborn health"], State.MESSAGE, "safe-motherhood", 0, Event.MESSAGE),
+        (["hi", "99"], State.MENU, "", 0, Event.HINT),
+        (["hi", "blah blah"], State.MENU, "", 0, Event.HINT),
+        (["hi", "😀😀"], State.MENU, "", 0, Event.HINT),
+        (["hi", "   "], State.MENU, "", 0, Event.HINT),
+        (["hi", "10", "zzz"], State.MESSAGE, "malaria", 0, Event.HINT),  # a hint keeps the place
+        (["hi", "HELP"], State.MENU, "", 0, Event.HELP),
+        (["hi", "info"], State.MENU, "", 0, Event.HELP),
+        (["5"], State.MESSAGE, "nutrition", 0, Event.MESSAGE),  # an expired session still takes a number
+    ],
+)
+def test_navigation(texts, state, topic, position, event):
+    """`position` is the menu page in the menu, else the key message's index."""
+    result = run(texts)
+    s = result.session
+    where = s.page if s.state is State.MENU else s.index
+    assert (s.state, s.topic, where, result.event) == (state, topic, position, event)
+    assert result.parts, "never silence for someone who has not opted out"
+
+
+def test_reading_a_whole_topic_then_its_end():
+    topic = EN.topic("malaria")
+    result = run(["malaria"] + ["MORE"] * (2 * len(topic.messages) - 1))
+    assert (result.session.state, result.session.index) == (State.DETAIL, len(topic.messages) - 1)
+    end = step(result.session, KE, "MORE", CATALOG)
+    assert end.event is Event.TOPIC_END and end.session.state is State.MENU
+    assert "last Malaria tip" in end.parts[0]
+
+
+def test_message_reply_shows_the_key_message_and_how_to_go_on():
+    result = run(["10"], session=Session(State.MENU))
+    m = EN.topic("malaria").messages[0]
+    assert m.short in result.parts[0]
+    assert "MORE" in result.parts[-1] and "MENU" in result.parts[-1]
+    assert result.message == "malaria-1" and result.topic == "malaria"
+
+
+@pytest.mark.parametrize("topic", [t.id for t in EN.topics])
+def test_every_key_message_fits_one_sms_with_its_navigation(topic):
+    for index, message in enumerate(EN.topic(topic).messages):
+        result = step(Session(State.MENU), KE, str(EN.topics.index(EN.topic(topic)) + 1), CATALOG)
+        if index:
+            result = step(result.session, KE, str(index + 1), CATALOG)
+        assert message.short in "".join(result.parts)
+        if not EN.topic(topic).helpline:
+            assert len(result.parts) == 1, result.parts
+        for part in result.parts:
+            assert segments.count(part).segments == 1
+        detail = step(result.session, KE, "MORE", CATALOG)
+        assert detail.event is Event.DETAIL and len(detail.parts) <= 3
+        assert not detail.session.pending, "a detail must not overflow behind MORE"
+
+
+def test_menu_pages_each_fit_one_sms_and_list_all_topics():
+    pages = menu_pages(EN, 1)
+    assert len(pages) >= 2
+    assert all(segments.count(p).segments == 1 for p in pages)
+    listed = [line for p in pages for line in p.splitlines() if line[:1].isdigit()]
+    assert listed == [f"{n} {t.label}" for n, t in enumerate(EN.topics, 1)]
+    assert len(listed) == 14
+
+
+def test_menu_pages_wrap_around():
+    pages = menu_pages(EN, 1)
+    result = run(["hi"] + ["MORE"] * len(pages))
+    assert result.session.page == 0
+
+
+def test_back_from_a_message_returns_to_its_menu_page():
+    result = run(["hi", "14", "BACK"])
+    assert "14 " in result.parts[0]
+
+
+@pytest.mark.parametrize(
+    "word", ["STOP", "stop", " Stop ", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE", "stop."]
+)
+def test_opt_out_words_opt_out_from_anywhere(word):
+    for session in (Session(), Session(State.MENU), MALARIA, replace(MALARIA, state=State.DETAIL)):
+        result = step(session, KE, word, CATALOG)
+        assert result.profile.opted_out is True
+        assert result.event is Event.OPT_OUT
+        assert len(result.parts) == 1 and "unsubscribed" in result.parts[0]
+        assert "START" in result.parts[0]
+
+
+def test_nothing_is_sent_while_opted_out_except_help():
+    stopped = replace(KE, opted_out=True)
+    for text in ["hi", "MENU", "1", "malaria", "MORE", "STOP", "", "hello"]:
+        result = step(Session(), stopped, text, CATALOG)
+        assert result.parts == () and result.event is Event.SILENT and result.profile.opted_out
+    help_ = step(Session(), stopped, "HELP", CATALOG)
+    assert help_.profile.opted_out and "STOP" in help_.parts[0]
+
+
+@pytest.mark.parametrize("word", ["START", "UNSTOP", "YES", "start"])
+def test_opt_in_words_opt_back_in(word):
+    result = step(Session(), replace(KE, opted_out=True), word, CATALOG)
+    assert result.profile.opted_out is False and result.event is Event.OPT_IN
+    assert "Welcome back" in result.parts[0]
+
+
+def test_help_follows_short_code_rules():
+    text = " ".join(run(["HELP"]).parts)
+    for needed in ("Facts for Life", "Msg&data rates may apply", "Reply STOP to cancel", "Help:"):
+        assert needed in text
+    assert "Replies only when you text" in text  # how often messages come
+
+
+def test_child_protection_replies_end_with_the_country_helpline():
+    for country, child, emergency in (("KE", "116", "999 or 112"), ("IN", "1098", "112"), ("", "116 111", "112")):
+        profile = Profile(lang="en", country=country)
+        for result in (step(Session(), profile, "child protection", CATALOG),):
+            detail = step(result.session, profile, "MORE", CATALOG)
+            for reply in (result, detail):
+                last = reply.parts[-1]
+                assert f"Child helpline {child}" in last and f"emergency {emergency}" in last
+                assert "cannot respond to emergencies" in last
+
+
+def test_helpline_override_from_config():
+    catalog = content.load(ROOT / "messages", helpline_override=content.Helpline("0800 111", "911"))
+    result = step(Session(), Profile(country="KE"), "child protection", catalog)
+    assert "Child helpline 0800 111, emergency 911" in result.parts[-1]
+
+
+def test_very_long_input_gets_a_hint():
+    assert run(["hi", "m" * 10_000]).event is Event.HINT
+    assert run(["hi", "malaria " * 2000]).event is Event.HINT
+
+
+def test_overflow_waits_behind_more():
+    tight = Limits(budget=1, max_parts=1)
+    result = run(["hi", "10", "MORE"], limits=tight)
+    assert len(result.parts) == 1 and result.parts[0].endswith("MORE")
+    assert result.session.pending
+    rest = step(result.session, KE, "MORE", CATALOG, tight)
+    assert rest.event is Event.CONTINUED
+    detail = EN.topic("malaria").messages[0].detail
+    joined = result.parts[0][: -len(" MORE")] + " " + rest.parts[0]
+    assert "".join(detail.split()) in "".join(joined.split())
+
+
+def test_smart_encoding_keeps_replies_gsm7():
+    limits = Limits(smart=True)
+    result = run(["HELP"], limits=limits)
+    assert all(segments.is_gsm7(p) for p in result.parts)
+
+
+def test_broken_session_data_starts_again():
+    assert Session.from_dict({"state": "bogus"}) == Session()
+    assert Session.from_dict(None) == Session()
+    assert Session.from_dict(MALARIA.to_dict()) == MALARIA

@@ -1,0 +1,104 @@
+"""The Redis store: round trips per message, compare-and-set, retention bounds."""
+
+from __future__ import annotations
+
+import redis
+
+from bot import conversation, services
+from bot.menu import Profile, Session, State
+from bot.store import LogEntry, Store
+
+
+class CountingConnection(redis.Connection):
+    """Counts what crosses the wire: one send is one round trip (a pipeline sends once)."""
+
+    sends = 0
+
+    def send_packed_command(self, command, check_health=True):
+        type(self).sends += 1
+        return super().send_packed_command(command, check_health)
+
+
+def counting_client(url: str) -> redis.Redis:
+    kwargs = redis.connection.parse_url(url)
+    pool = redis.ConnectionPool(connection_class=CountingConnection, **kwargs)
+    return redis.Redis(connection_pool=pool)
+
+
+def test_an_inbound_message_costs_two_round_trips(config):
+    svc = services.build(config, counting_client(config["REDIS_URL"]))
+
+    def send(text, sid):
+        inbound = conversation.Inbound("+254712345678", text, "sms", sid)
+        return conversation.handle(svc.store, svc.catalog, inbound, limits=svc.limits, context=svc.context)
+
+    send("hi", "SMwarm")  # loads the Lua script into the server once
+    trips = []
+    for n, text in enumerate(["10", "MORE", "NEXT", "BACK", "MENU", "malaria", "HELP", "STOP", "START"]):
+        before = CountingConnection.sends
+        send(text, f"SM{n}")
+        trips.append(CountingConnection.sends - before)
+    assert trips == [2] * len(trips)
+    before = CountingConnection.sends
+    send("NEXT", "SM3")  # a redelivery: answered from the dedupe marker alone
+    assert CountingConnection.sends - before == 1
+
+
+def test_a_stale_write_is_refused(services):
+    store: Store = services.store
+    phone = "+254700000009"
+    a = store.load(phone, "sms", "SMa")
+    b = store.load(phone, "sms", "SMb")
+    moved = Session(State.MENU, page=1)
+    assert store.commit(phone, a, moved, Profile(lang="en"), ("x",), [], channel="sms", message_id="SMa")[0] == "ok"
+    status, parts = store.commit(phone, b, Session(), Profile(lang="en"), ("y",), [], channel="sms", message_id="SMb")
+    assert (status, parts) == ("conflict", ())
+    assert store.load(phone, "sms").session == moved
+    # The same message id again is a duplicate, answered with what was sent the first time.
+    again = store.load(phone, "sms", "SMa")
+    assert again.duplicate == ("x",)
+
+
+def test_profile_is_kept_and_session_expires(services, config):
+    store: Store = services.store
+    phone = "+254700000010"
+    loaded = store.load(phone, "sms")
+    store.commit(
+        phone,
+        loaded,
+        Session(State.MENU),
+        Profile(lang="en", country="KE", opted_out=True),
+        (),
+        [],
+        channel="sms",
+        now=1_700_000_000.0,
+    )
+    r = store.redis
+    assert r.ttl(store.keys.profile(phone)) == -1
+    assert 0 < r.ttl(store.keys.session(phone)) <= config.get("SESSION_IDLE_SECONDS", 1800)
+    fields = store.profile_fields(phone)
+    assert fields["opted_out"] == "1" and fields["country"] == "KE" and fields["first_seen"] == "1700000000.000"
+    assert fields["rev"] == "1"
+
+
+def test_log_is_bounded_by_length_and_age(config):
+    svc = services.build({**config, "LOG_MAX_ENTRIES": 100, "LOG_RETENTION_DAYS": 1})
+    store = svc.store
+    phone = "+254700000011"
+    for n in range(300):
+        loaded = store.load(phone, "sms")
+        store.commit(phone, loaded, Session(), Profile(), (), [LogEntry("in", "sms", phone, f"m{n}")], channel="sms")
+    assert store.redis.xlen(store.keys.log()) < 300
+
+
+def test_log_entries_older_than_retention_are_trimmed(config):
+    svc = services.build({**config, "LOG_RETENTION_DAYS": 1})
+    store = svc.store
+    for n in range(1, 301):  # three days ago, in whole stream nodes
+        store.redis.xadd(store.keys.log(), {"text": "old"}, id=f"{1_700_000_000_000 + n}-0")
+    phone = "+254700000012"
+    loaded = store.load(phone, "sms")
+    store.commit(phone, loaded, Session(), Profile(), (), [LogEntry("in", "sms", phone, "new")], channel="sms")
+    old = [f for _, f in store.log_entries(1000) if f.get("text") == "old"]
+    assert len(old) < 100  # approximate trimming keeps at most one partly old node
+    assert store.log_entries(1)[0][1]["text"] == "new"
