@@ -64,35 +64,16 @@ def handle(
             profile = replace(
                 profile, country=profile.country or phones.country(inbound.phone), lang=profile.lang or default_lang
             )
-        result = menu.step(loaded.session, profile, text, catalog, limits, context)
-        log = [
-            LogEntry(
-                "in",
-                inbound.channel,
-                inbound.phone,
-                text,
-                result.event.value,
-                result.topic,
-                result.message,
-                inbound.message_id,
-            )
-        ]
-        log += [
-            LogEntry("out", inbound.channel, inbound.phone, part, result.event.value, result.topic, result.message)
-            for part in result.parts
-        ]
-        status, parts = store.commit(
-            inbound.phone,
-            loaded,
-            result.session,
-            result.profile,
-            result.parts,
-            log,
-            channel=inbound.channel,
-            message_id=inbound.message_id,
-        )
+        step = menu.step(loaded.session, profile, text, catalog, limits, context)
+        log = [LogEntry("in", inbound.channel, inbound.phone, text, step.event.value, step.topic, step.message,
+                        inbound.message_id)]  # fmt: skip
+        if step.parts:  # one entry per reply, however many SMS it took
+            log.append(LogEntry("out", inbound.channel, inbound.phone, "\n".join(step.parts), step.event.value,
+                                step.topic, step.message, parts=str(len(step.parts))))  # fmt: skip
+        status, parts = store.commit(inbound.phone, loaded, step.session, step.profile, step.parts, log,
+                                     channel=inbound.channel, message_id=inbound.message_id)  # fmt: skip
         if status == "ok":
-            return Reply(parts, event=result.event.value)
+            return Reply(parts, event=step.event.value)
         if status == "duplicate":
             return Reply(parts, duplicate=True)
     raise Busy(inbound.phone)

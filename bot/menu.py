@@ -261,7 +261,7 @@ class _Turn:
             f"{brief}\n{self.text('message_hint_short')}",
         ]
         limit = segments.capacity(segments.GSM7, self.limits.budget)
-        body = next((f for f in forms if segments.count(f).units <= limit), forms[-1])
+        body = next((f for f in forms if segments.units(f) <= limit), forms[-1])
         body += self._helpline(topic)
         return self.say(
             Session(State.MESSAGE, topic=topic.id, index=index), Event.MESSAGE, body, topic=topic.id, message=m.id

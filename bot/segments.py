@@ -80,8 +80,13 @@ def smart_changes(text: str) -> list[str]:
     return list(dict.fromkeys(c for c in text if c in _SMART))
 
 
+# Compiled character classes: counting runs on every reply, so it must not loop in Python.
+_NOT_GSM7 = re.compile("[^" + re.escape("".join(sorted(GSM7_BASIC | GSM7_EXTENSION))) + "]")
+_EXTENSION = re.compile("[" + re.escape("".join(sorted(GSM7_EXTENSION))) + "]")
+
+
 def is_gsm7(text: str) -> bool:
-    return all(c in GSM7_BASIC or c in GSM7_EXTENSION for c in text)
+    return _NOT_GSM7.search(text) is None
 
 
 def non_gsm7(text: str) -> list[str]:
@@ -110,13 +115,18 @@ def _atoms(text: str, encoding: str) -> list[str]:
     return list(text) if encoding == GSM7 else clusters(text)
 
 
+def units(text: str) -> int:
+    """Length of `text` in the units that count: septets, or UTF-16 code units."""
+    return _cost(text, encoding_of(text))
+
+
 def count(text: str) -> Count:
     """Encoding, units and segments of `text`, exactly as sent (no smart encoding)."""
     encoding = encoding_of(text)
-    costs = [unit_cost(c, encoding) for c in _atoms(text, encoding)]
-    units = sum(costs)
+    units = _cost(text, encoding)
     if units <= SINGLE[encoding]:
         return Count(encoding, units, 1 if units else 0)
+    costs = [unit_cost(c, encoding) for c in _atoms(text, encoding)]
     return Count(encoding, units, _pack(costs, CONCATENATED[encoding]))
 
 
@@ -184,7 +194,9 @@ def split(
 
 
 def _cost(text: str, encoding: str) -> int:
-    return sum(unit_cost(c, encoding) for c in _atoms(text, encoding))
+    if encoding == GSM7:
+        return len(text) + len(_EXTENSION.findall(text))
+    return len(text.encode("utf-16-le")) // 2
 
 
 def _fill(text, enc, limit, total, max_parts, marker):

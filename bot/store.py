@@ -59,6 +59,7 @@ class LogEntry:
     topic: str = ""
     message: str = ""
     message_id: str = ""
+    parts: str = ""  # how many SMS an outbound text took
 
     def fields(self) -> dict[str, str]:
         return {k: v for k, v in self.__dict__.items() if v}
@@ -191,6 +192,21 @@ class Store:
 
     def profile_fields(self, phone: str) -> dict[str, str]:
         return {k.decode(): v.decode() for k, v in self.redis.hgetall(self.keys.profile(phone)).items()}
+
+
+class CountingConnection(redis.Connection):
+    """A connection that counts round trips (one send each; a pipeline sends once), for tests and benchmarks."""
+
+    sends = 0
+
+    def send_packed_command(self, command, check_health=True):
+        type(self).sends += 1
+        return super().send_packed_command(command, check_health)
+
+
+def counting_client(url: str) -> redis.Redis:
+    pool = redis.ConnectionPool(connection_class=CountingConnection, **redis.connection.parse_url(url))
+    return redis.Redis(connection_pool=pool)
 
 
 def _flat(fields: Mapping[str, str]) -> list[str]:

@@ -2,27 +2,9 @@
 
 from __future__ import annotations
 
-import redis
-
 from bot import conversation, services
 from bot.menu import Profile, Session, State
-from bot.store import LogEntry, Store
-
-
-class CountingConnection(redis.Connection):
-    """Counts what crosses the wire: one send is one round trip (a pipeline sends once)."""
-
-    sends = 0
-
-    def send_packed_command(self, command, check_health=True):
-        type(self).sends += 1
-        return super().send_packed_command(command, check_health)
-
-
-def counting_client(url: str) -> redis.Redis:
-    kwargs = redis.connection.parse_url(url)
-    pool = redis.ConnectionPool(connection_class=CountingConnection, **kwargs)
-    return redis.Redis(connection_pool=pool)
+from bot.store import CountingConnection, LogEntry, Store, counting_client
 
 
 def test_an_inbound_message_costs_two_round_trips(config):

@@ -1,0 +1,15 @@
+"""The baseline: a bare Flask endpoint answering every POST with the same TwiML."""
+
+from flask import Flask, Response
+
+app = Flask(__name__)
+
+REPLY = (
+    '<?xml version="1.0" encoding="UTF-8"?><Response><Message>Malaria 1/4: Mosquitoes spread malaria mostly at '
+    "night. Everyone should sleep under a treated net.\nMORE=why. NEXT=next. MENU</Message></Response>"
+)
+
+
+@app.post("/sms/twilio")
+def inbound():
+    return Response(REPLY, mimetype="text/xml")

@@ -1,0 +1,225 @@
+"""Benchmark: signed inbound SMS through factsbot under gunicorn vs a bare Flask TwiML endpoint.
+
+    .venv/bin/python bench/sms.py [--quick]
+
+Both apps run under identical gunicorn settings against the same Redis (REDIS_URL, or an
+embedded Valkey). Rounds alternate bare / ours so machine noise hits both; the figures are
+medians over rounds. Simulated phones walk whole conversations, each message with its own
+MessageSid and a valid X-Twilio-Signature. The last line is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from twilio.request_validator import RequestValidator  # noqa: E402
+
+from bot import conversation, embedded, services, settings  # noqa: E402
+from bot.store import CountingConnection, counting_client  # noqa: E402
+
+TOKEN = "bench-auth-token"
+SCRIPT = ["hi", "3", "MORE", "NEXT", "MORE", "BACK", "malaria", "MORE", "NEXT", "2", "MENU", "MORE", "14", "HELP",
+          "diarrhea", "NEXT", "NEXT", "0", "9", "MORE"]  # fmt: skip
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_gunicorn(app: str, port: int, env: dict, workers: int) -> subprocess.Popen:
+    cmd = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
+           "--log-level", "warning", app]  # fmt: skip
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return proc
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError(f"gunicorn for {app} did not start")
+
+
+def request_bytes(port: int, phone: str, body: str) -> bytes:
+    form = {"MessageSid": "SM" + uuid.uuid4().hex, "AccountSid": "AC" + "0" * 32, "From": phone,
+            "To": "+254700000000", "Body": body, "NumMedia": "0"}  # fmt: skip
+    url = f"http://127.0.0.1:{port}/sms/twilio"
+    signature = RequestValidator(TOKEN).compute_signature(url, form)
+    payload = urlencode(form).encode()
+    head = (
+        f"POST /sms/twilio HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+        f"Content-Length: {len(payload)}\r\nX-Twilio-Signature: {signature}\r\nConnection: close\r\n\r\n"
+    )
+    return head.encode() + payload
+
+
+def one_request(port: int, data: bytes) -> tuple[float, bool]:
+    start = time.perf_counter()
+    with socket.create_connection(("127.0.0.1", port)) as s:
+        s.sendall(data)
+        chunks = []
+        while chunk := s.recv(65536):
+            chunks.append(chunk)
+    response = b"".join(chunks)
+    ok = response.startswith(b"HTTP/1.1 200") and b"<Message>" in response
+    return time.perf_counter() - start, ok
+
+
+def client_process(port: int, phones: list[str], threads: int, seconds: float, out: mp.Queue) -> None:
+    stop_at = time.perf_counter() + seconds
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+
+    def loop(mine: list[str], offset: int) -> None:
+        step, local, bad = offset, [], 0
+        while time.perf_counter() < stop_at:
+            phone = mine[step % len(mine)]
+            text = SCRIPT[(step // len(mine)) % len(SCRIPT)]
+            elapsed, ok = one_request(port, request_bytes(port, phone, text))
+            local.append(elapsed)
+            bad += not ok
+            step += 1
+        with lock:
+            latencies.extend(local)
+            errors[0] += bad
+
+    share = [phones[i::threads] for i in range(threads)]
+    workers = [threading.Thread(target=loop, args=(share[i], 0)) for i in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    out.put((latencies, errors[0]))
+
+
+def measure(port: int, phones: list[str], seconds: float, processes: int, threads: int) -> dict:
+    out: mp.Queue = mp.Queue()
+    per = [phones[i::processes] for i in range(processes)]
+    procs = [mp.Process(target=client_process, args=(port, per[i], threads, seconds, out)) for i in range(processes)]
+    start = time.perf_counter()
+    for p in procs:
+        p.start()
+    results = [out.get() for _ in procs]
+    for p in procs:
+        p.join()
+    wall = time.perf_counter() - start
+    latencies = sorted(x for lat, _ in results for x in lat)
+    errors = sum(e for _, e in results)
+    return {
+        "requests": len(latencies),
+        "errors": errors,
+        "rps": len(latencies) / wall,
+        "p50_ms": 1000 * latencies[len(latencies) // 2],
+        "p99_ms": 1000 * latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
+    }
+
+
+def round_trips(config: dict, messages: int = 400) -> float:
+    """Redis round trips per inbound message, counted on the wire through the real code path."""
+    svc = services.build(config, counting_client(config["REDIS_URL"]))
+    phone = "+254799999999"
+
+    def send(text: str) -> None:
+        inbound = conversation.Inbound(phone, text, "sms", "SM" + uuid.uuid4().hex)
+        conversation.handle(svc.store, svc.catalog, inbound, limits=svc.limits, context=svc.context)
+
+    send("hi")  # the first call loads the Lua script
+    before = CountingConnection.sends
+    for n in range(messages):
+        send(SCRIPT[n % len(SCRIPT)])
+    return (CountingConnection.sends - before) / messages
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="about 40 seconds instead of a few minutes")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers for both apps")
+    parser.add_argument("--phones", type=int, default=2000)
+    args = parser.parse_args()
+    rounds, seconds = (2, 6.0) if args.quick else (5, 15.0)
+    processes, threads = 2, 8
+
+    redis_url = embedded.redis_url()
+    prefix = f"bench:{uuid.uuid4().hex[:8]}:"
+    port_ours, port_bare = free_port(), free_port()
+    env = {**os.environ, "FACTSBOT_ENV": "production", "TWILIO_AUTH_TOKEN": TOKEN, "SECRET_KEY": "bench",
+           "REDIS_URL": redis_url, "REDIS_PREFIX": prefix, "PYTHONPATH": str(ROOT)}  # fmt: skip
+    config = {**settings.from_env({}), **{k: env[k] for k in ("FACTSBOT_ENV", "TWILIO_AUTH_TOKEN", "SECRET_KEY",
+                                                              "REDIS_URL", "REDIS_PREFIX")}}  # fmt: skip
+    trips = round_trips(config)
+
+    ours = start_gunicorn("bot.app:create_app()", port_ours, env, args.workers)
+    bare = start_gunicorn("bench.bare_app:app", port_bare, env, args.workers)
+    phones = [f"+2547{n:08d}" for n in range(args.phones)]
+    results: dict[str, list[dict]] = {"bare": [], "ours": []}
+    try:
+        for port in (port_bare, port_ours):
+            measure(port, phones, 1.0, processes, threads)  # warm up
+        for r in range(rounds):
+            for name, port in (("bare", port_bare), ("ours", port_ours)):
+                m = measure(port, phones, seconds, processes, threads)
+                results[name].append(m)
+                print(f"round {r + 1} {name:4}: {m['rps']:7.0f} req/s  p50 {m['p50_ms']:.2f} ms  "
+                      f"p99 {m['p99_ms']:.2f} ms  errors {m['errors']}", flush=True)  # fmt: skip
+    finally:
+        for proc in (ours, bare):
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=10)
+        cleanup(redis_url, prefix)
+
+    def median(name: str, key: str) -> float:
+        return statistics.median(m[key] for m in results[name])
+
+    summary = {
+        "ratio": round(median("ours", "rps") / median("bare", "rps"), 3),
+        "rps": round(median("ours", "rps"), 1),
+        "bare_rps": round(median("bare", "rps"), 1),
+        "p50_ms": round(median("ours", "p50_ms"), 2),
+        "p99_ms": round(median("ours", "p99_ms"), 2),
+        "bare_p50_ms": round(median("bare", "p50_ms"), 2),
+        "bare_p99_ms": round(median("bare", "p99_ms"), 2),
+        "redis_roundtrips_per_message": round(trips, 3),
+        "requests": sum(m["requests"] for m in results["ours"]),
+        "errors": sum(m["errors"] for m in results["ours"]) + sum(m["errors"] for m in results["bare"]),
+        "rounds": rounds,
+        "seconds_per_round": seconds,
+        "gunicorn_workers": args.workers,
+        "client": f"{processes} processes x {threads} threads, new connection per request",
+    }
+    print(f"ours {summary['rps']:.0f} req/s vs bare Flask {summary['bare_rps']:.0f} req/s: ratio {summary['ratio']}")
+    print(f"ours p50 {summary['p50_ms']} ms, p99 {summary['p99_ms']} ms; "
+          f"Redis round trips per inbound message: {summary['redis_roundtrips_per_message']}")  # fmt: skip
+    print(json.dumps(summary))
+
+
+def cleanup(url: str, prefix: str) -> None:
+    import redis
+
+    client = redis.Redis.from_url(url)
+    keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
+    for i in range(0, len(keys), 1000):
+        client.delete(*keys[i : i + 1000])
+
+
+if __name__ == "__main__":
+    main()
