@@ -1,0 +1,82 @@
+"""Where an inbound SMS spends its time, stage by stage, in one process.
+
+    .venv/bin/python bench/sms_profile.py
+
+Each stage runs N times against the same Redis the service would use (REDIS_URL, or an
+embedded Valkey); a bare Redis GET over redis-py and over a raw socket are printed as the
+floor that any Redis round trip costs on this machine.
+"""
+
+from __future__ import annotations
+
+import socket
+import sys
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlparse
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from twilio.request_validator import RequestValidator  # noqa: E402
+
+from bot import conversation, embedded, menu, services, settings  # noqa: E402
+from bot.app import create_app  # noqa: E402
+from bot.channels.twilio import twiml  # noqa: E402
+
+N = 3000
+
+
+def timed(name: str, fn) -> float:
+    start = time.perf_counter()
+    for i in range(N):
+        fn(i)
+    micro = (time.perf_counter() - start) / N * 1e6
+    print(f"{name:38} {micro:8.1f} us")
+    return micro
+
+
+def main() -> None:
+    url = embedded.redis_url()
+    prefix = f"bench-profile:{uuid.uuid4().hex[:8]}:"
+    config = {**settings.from_env({}), "REDIS_URL": url, "REDIS_PREFIX": prefix, "FACTSBOT_ENV": "production",
+              "TWILIO_AUTH_TOKEN": "t", "SECRET_KEY": "s", "PUBLIC_BASE_URL": "https://x.org"}  # fmt: skip
+    svc = services.build(config)
+    client = create_app(config).test_client()
+    r = svc.store.redis
+    form = {"MessageSid": "SM" + "a" * 32, "From": "+254712345678", "Body": "MORE", "To": "+1"}
+    signature = RequestValidator("t").compute_signature("https://x.org/sms/twilio", form)
+    here = menu.Session(menu.State.MESSAGE, topic="malaria")
+    profile = menu.Profile(lang="en", country="KE")
+    host = urlparse(url)
+
+    print("floor")
+    timed("redis-py GET", lambda i: r.get("x"))
+    raw = socket.create_connection((host.hostname, host.port or 6379))
+    timed("raw socket GET", lambda i: (raw.sendall(b"*2\r\n$3\r\nGET\r\n$1\r\nx\r\n"), raw.recv(64)))
+    raw.close()
+    print("stages")
+    timed("signature check (RequestValidator)", lambda i: RequestValidator("t").validate("https://x.org/sms/twilio",
+                                                                                      form, signature))  # fmt: skip
+    timed("store.load (1 round trip)", lambda i: svc.store.load("+254712345678", "sms", f"SM{i}"))
+    timed("menu.step MORE -> detail", lambda i: menu.step(here, profile, "MORE", svc.catalog, svc.limits))
+    timed("menu.step unknown text (fuzzy match)", lambda i: menu.step(here, profile, "blah", svc.catalog, svc.limits))
+    timed("TwiML for two parts", lambda i: twiml(("a" * 150, "b" * 100)))
+    timed("conversation.handle (2 round trips)", lambda i: conversation.handle(
+        svc.store, svc.catalog, conversation.Inbound(f"+2547{i % 50:08d}", "MORE", "sms", f"SM{uuid.uuid4().hex}"),
+        limits=svc.limits, context=svc.context))  # fmt: skip
+
+    def post(i: int):
+        signed = {**form, "MessageSid": f"SM{uuid.uuid4().hex}", "From": f"+2547{i % 50:08d}"}
+        sig = RequestValidator("t").compute_signature("https://x.org/sms/twilio", signed)
+        response = client.post("/sms/twilio", data=signed, headers={"X-Twilio-Signature": sig})
+        assert response.status_code == 200
+
+    timed("whole webhook incl. signing, test client", post)
+    keys = list(r.scan_iter(match=f"{prefix}*"))
+    if keys:
+        r.delete(*keys)
+
+
+if __name__ == "__main__":
+    main()
