@@ -123,14 +123,7 @@ def chat(phone: str) -> None:
             break
         if not text:
             break
-        reply = conversation.handle(
-            svc.store,
-            svc.catalog,
-            conversation.Inbound(number, text, "chat"),
-            limits=svc.limits,
-            context=svc.context,
-            default_lang=svc.default_lang,
-        )
+        reply = svc.handle(conversation.Inbound(number, text, "chat"))
         for part in reply.parts:
             count = segments.count(part)
             click.secho(f"[{count.encoding}, {count.units} units, {count.segments} SMS]", fg="cyan", err=True)

@@ -1,9 +1,10 @@
-"""The catalog: topics, key messages and system texts loaded from `messages/`, validated on load.
+"""The catalog: topics, key messages, system texts and command words loaded from `messages/`.
 
-Files are YAML a health editor can change (see messages/README.md). Loading collects every
-problem with its file and place instead of stopping at the first, so `factsbot content check`
-can report them all. A language folder other than English may leave things out: what it
-lacks falls back to English.
+Files are YAML a health editor can change (see messages/README.md), validated on load:
+every problem is collected with its file and place instead of stopping at the first, so
+`factsbot content check` can report them all. English is complete and authoritative; a
+translation may leave things out, and what it lacks falls back to English (recorded, so
+the check can say what is missing).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import re
 import string
 import unicodedata
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 
 import yaml
@@ -21,10 +23,19 @@ from bot import segments
 FALLBACK = "en"
 CONFIDENCE = ("verified", "derivative", "unconfirmed")
 LABEL_MAX = 18
-DETAIL_MAX_SEGMENTS = 3
 TOPIC_FIELDS = ("id", "chapter", "title", "label", "keywords", "helpline", "sources", "messages")
 MESSAGE_FIELDS = ("id", "source", "confidence", "short", "detail")
+# A translation carries only its own words; sources, confidence and notes come from English.
+TRANSLATED_TOPIC_FIELDS = ("id", "chapter", "title", "label", "keywords", "messages")
+TRANSLATED_MESSAGE_FIELDS = ("id", "short", "detail")
+COMMANDS = ("opt_out", "opt_in", "help", "menu", "more", "back", "language")
 _ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+
+# SMS each text may cost. English is the reference: one GSM-7 SMS per key message.
+# Other scripts cost more per character (UCS-2 holds 70), so a translation gets two.
+SHORT_MAX = {FALLBACK: 1}
+SHORT_MAX_TRANSLATED = 2
+DETAIL_MAX = 3
 
 
 class ContentError(Exception):
@@ -65,6 +76,10 @@ class Topic:
     keywords: tuple[str, ...]
     helpline: bool
     messages: tuple[KeyMessage, ...]
+    review: str = ""  # a translation's review status, e.g. "needs native-speaker health review"
+
+    def message(self, message_id: str) -> KeyMessage | None:
+        return next((m for m in self.messages if m.id == message_id), None)
 
 
 @dataclass(frozen=True)
@@ -75,15 +90,28 @@ class Helpline:
 
 @dataclass
 class Language:
-    """One language's texts, already completed from English where it lacks them."""
+    """One language's texts, completed from English where it lacks them."""
 
     code: str
+    name: str
     topics: tuple[Topic, ...]
     texts: dict[str, str]
+    aliases: frozenset[str] = frozenset()
+    commands: dict[str, frozenset[str]] = field(default_factory=dict)  # command -> words, own and English
+    own_words: dict[str, tuple[str, ...]] = field(default_factory=dict)  # command -> this language's words
     keywords: dict[str, str] = field(default_factory=dict)  # normalised keyword -> topic id
+    fallbacks: list[str] = field(default_factory=list)  # what came from English
 
     def topic(self, topic_id: str) -> Topic:
         return next(t for t in self.topics if t.id == topic_id)
+
+    def is_command(self, word: str, command: str) -> bool:
+        return word in self.commands.get(command, ())
+
+    def word(self, command: str) -> str:
+        """The word shown to people for a command, in this language (e.g. MORE, PLUS)."""
+        own = self.own_words.get(command)
+        return own[0] if own else sorted(self.commands[command])[0]
 
 
 @dataclass
@@ -97,6 +125,22 @@ class Catalog:
 
     def helpline(self, country: str | None) -> Helpline:
         return self.helplines.get((country or "").upper(), self.default_helpline)
+
+    @cached_property
+    def opt_out_words(self) -> frozenset[str]:
+        """STOP in any language stops: a wrong profile language must never trap anyone."""
+        return frozenset().union(*(lang.commands["opt_out"] for lang in self.languages.values()))
+
+    @cached_property
+    def help_words(self) -> frozenset[str]:
+        return frozenset().union(*(lang.commands["help"] for lang in self.languages.values()))
+
+    def find_language(self, word: str) -> Language | None:
+        """A language by its code, own name or alias, as a person might type it."""
+        for lang in self.languages.values():
+            if word in lang.aliases:
+                return lang
+        return None
 
 
 def normalise_keyword(text: str) -> str:
@@ -123,11 +167,11 @@ def check(folder: str | Path, *, helpline_override: Helpline | None = None):
     problems: list[Problem] = []
     if not (folder / FALLBACK).is_dir():
         return None, [Problem(str(folder), "", f"no {FALLBACK}/ folder: English is required")]
-    raw = {d.name: _read_language(d, folder, problems) for d in sorted(folder.iterdir()) if d.is_dir()}
-    english = raw.pop(FALLBACK)
-    languages = {FALLBACK: _complete(FALLBACK, english, None, problems)}
-    for code, parts in raw.items():
-        languages[code] = _complete(code, parts, languages[FALLBACK], problems)
+    english = _read_language(folder / FALLBACK, folder, None, problems)
+    languages = {FALLBACK: english}
+    for sub in sorted(folder.iterdir()):
+        if sub.is_dir() and sub.name != FALLBACK:
+            languages[sub.name] = _read_language(sub, folder, english, problems)
     helplines, default = _read_helplines(folder / "helplines.yaml", folder, problems)
     if helpline_override:
         helplines = {c: _override(h, helpline_override) for c, h in helplines.items()}
@@ -159,203 +203,277 @@ def _read_yaml(path: Path, root: Path, problems: list[Problem]):
     return None
 
 
-def _read_language(folder: Path, root: Path, problems: list[Problem]) -> dict:
-    topics, texts = [], {}
-    for path in sorted(folder.glob("*.yaml")):
-        data = _read_yaml(path, root, problems)
-        if data is None:
-            continue
-        name = _rel(path, root)
-        if path.name == "system.yaml":
-            texts = _system_texts(data, name, problems)
+class _Reader:
+    """Reads one language folder, appending every problem it meets."""
+
+    def __init__(self, code: str, folder: Path, root: Path, english: Language | None, problems: list[Problem]):
+        self.code, self.folder, self.root, self.english, self.problems = code, folder, root, english, problems
+        self.name = _rel(folder, root)
+
+    def problem(self, file: str, place: str, message: str) -> None:
+        self.problems.append(Problem(file, place, message))
+
+    def read(self) -> Language:
+        topics: dict[str, Topic] = {}
+        chapters: dict[int, str] = {}
+        texts: dict[str, str] = {}
+        words: dict = {}
+        for path in sorted(self.folder.glob("*.yaml")):
+            data = _read_yaml(path, self.root, self.problems)
+            if data is None:
+                continue
+            name = _rel(path, self.root)
+            if path.name == "system.yaml":
+                texts = self.system_texts(data, name)
+            elif path.name == "words.yaml":
+                words = self.words(data, name)
+            else:
+                topic = self.topic(data, name)
+                if topic is None:
+                    continue
+                if topic.id in topics or topic.chapter in chapters:
+                    other = chapters.get(topic.chapter) or topic.id
+                    self.problem(name, "id", f"topic {topic.id!r} (chapter {topic.chapter}) clashes with {other}")
+                    continue
+                topics[topic.id] = topic
+                chapters[topic.chapter] = name
+        return self.complete(topics, texts, words)
+
+    # -- files ----------------------------------------------------------------------
+
+    def system_texts(self, data, name: str) -> dict[str, str]:
+        if not isinstance(data, dict):
+            self.problem(name, "", "must be a mapping of text name to text")
+            return {}
+        texts = {}
+        for key, value in data.items():
+            if not isinstance(value, str) or not value.strip():
+                self.problem(name, str(key), "must be non-empty text")
+                continue
+            self.check_chars(value.strip(), name, str(key))
+            texts[str(key)] = value.strip()
+        return texts
+
+    def words(self, data, name: str) -> dict:
+        if not isinstance(data, dict):
+            self.problem(name, "", "must be a mapping (name:, aliases:, opt_out: ...)")
+            return {}
+        found = {}
+        if not isinstance(data.get("name"), str) or not data["name"].strip():
+            self.problem(name, "name", "missing: the language's own name")
         else:
-            topic = _topic(data, name, problems)
-            if topic:
-                topics.append((name, topic))
-    return {"topics": topics, "texts": texts, "folder": _rel(folder, root)}
+            found["name"] = data["name"].strip()
+        for key in ("aliases", *COMMANDS):
+            value = data.get(key, [])
+            if not isinstance(value, list) or not all(isinstance(w, (str, int)) for w in value):
+                self.problem(name, key, "must be a list of words")
+                continue
+            if any(isinstance(w, bool) for w in value):
+                self.problem(
+                    name, key, 'YES, NO, ON and OFF must be in quotes ("YES") or YAML reads them as true/false'
+                )
+                continue
+            found[key] = tuple(dict.fromkeys(filter(None, (normalise_keyword(str(w)) for w in value))))
+        if self.english is None:
+            for key in COMMANDS:
+                if not found.get(key):
+                    self.problem(name, key, "missing: English must define every command word")
+        return found
 
-
-def _system_texts(data, name: str, problems: list[Problem]) -> dict[str, str]:
-    if not isinstance(data, dict):
-        problems.append(Problem(name, "", "must be a mapping of text name to text"))
-        return {}
-    texts = {}
-    for key, value in data.items():
-        if not isinstance(value, str) or not value.strip():
-            problems.append(Problem(name, str(key), "must be non-empty text"))
-            continue
-        _check_chars(value.strip(), name, str(key), problems)
-        texts[str(key)] = value.strip()
-    return texts
-
-
-def _topic(data, name: str, problems: list[Problem]) -> Topic | None:
-    if not isinstance(data, dict):
-        problems.append(Problem(name, "", "a topic file must be a mapping (id:, title:, messages: ...)"))
-        return None
-    missing = [f for f in TOPIC_FIELDS if f not in data]
-    for f in missing:
-        problems.append(Problem(name, f, "missing"))
-    if missing:
-        return None
-    before = len(problems)
-    topic_id = str(data["id"])
-    if not _ID.match(topic_id):
-        problems.append(Problem(name, "id", f"{topic_id!r} must be lowercase words joined by '-'"))
-    if not isinstance(data["chapter"], int) or not 1 <= data["chapter"] <= 99:
-        problems.append(Problem(name, "chapter", "must be a chapter number"))
-    for f in ("title", "label"):
-        if not isinstance(data[f], str) or not data[f].strip():
-            problems.append(Problem(name, f, "must be non-empty text"))
-        else:
-            _check_chars(data[f], name, f, problems)
-    if isinstance(data["label"], str) and len(data["label"]) > LABEL_MAX:
-        problems.append(Problem(name, "label", f"{len(data['label'])} characters, over {LABEL_MAX}"))
-    keywords = data["keywords"]
-    if not isinstance(keywords, list) or not all(isinstance(k, (str, int)) for k in keywords):
-        problems.append(Problem(name, "keywords", "must be a list of words"))
-        keywords = []
-    if not isinstance(data["helpline"], bool):
-        problems.append(Problem(name, "helpline", "must be true or false"))
-    messages = data["messages"]
-    if not isinstance(messages, list) or not messages:
-        problems.append(Problem(name, "messages", "must be a non-empty list"))
-        messages = []
-    parsed: list[KeyMessage | None] = []
-    for n, m in enumerate(messages, 1):
-        before_last = parsed[-1].number if parsed and parsed[-1] else None
-        parsed.append(_message(m, n, topic_id, name, problems, before_last))
-    if len(problems) > before:
-        return None
-    return Topic(
-        id=topic_id,
-        chapter=data["chapter"],
-        title=data["title"].strip(),
-        label=data["label"].strip(),
-        keywords=tuple(str(k) for k in keywords),
-        helpline=data["helpline"],
-        messages=tuple(parsed),
-    )
-
-
-def _message(data, number: int, topic_id: str, name: str, problems: list[Problem], previous: int | None):
-    place = f"messages[{number}]"
-    if not isinstance(data, dict):
-        problems.append(Problem(name, place, "must be a mapping (id:, short:, detail: ...)"))
-        return None
-    for f in MESSAGE_FIELDS:
-        if f not in data or not isinstance(data[f], str) or not data[f].strip():
-            problems.append(Problem(name, f"{place}.{f}", "missing" if f not in data else "must be non-empty text"))
-    if any(f not in data or not isinstance(data[f], str) for f in MESSAGE_FIELDS):
-        return None
-    match = re.fullmatch(rf"{re.escape(topic_id)}-(\d+)", data["id"])
-    if not match:
-        problems.append(Problem(name, f"{place}.id", f"is {data['id']!r}; expected {topic_id}-<key message number>"))
-    elif number > 1 and previous is not None and int(match[1]) <= previous:
-        problems.append(Problem(name, f"{place}.id", f"{data['id']!r} must come after the message before it"))
-    if data["confidence"] not in CONFIDENCE:
-        problems.append(Problem(name, f"{place}.confidence", f"must be one of {', '.join(CONFIDENCE)}"))
-    short, detail = data["short"].strip(), data["detail"].strip()
-    _check_chars(short, name, f"{place}.short", problems)
-    _check_chars(detail, name, f"{place}.detail", problems)
-    _check_length(short, 1, name, f"{place}.short", problems)
-    _check_length(detail, DETAIL_MAX_SEGMENTS, name, f"{place}.detail", problems)
-    return KeyMessage(
-        id=data["id"],
-        number=int(match[1]) if match else number,
-        source=data["source"].strip(),
-        confidence=data["confidence"],
-        short=short,
-        detail=detail,
-        review_note=str(data.get("review_note") or "").strip(),
-    )
-
-
-def _check_chars(text: str, name: str, place: str, problems: list[Problem]) -> None:
-    smart = segments.smart_changes(text)
-    if smart:
-        shown = ", ".join(f"{c!r} (U+{ord(c):04X})" for c in smart)
-        problems.append(Problem(name, place, f"smart encoding would change {shown}: type the plain character"))
-
-
-def _check_length(text: str, max_segments: int, name: str, place: str, problems: list[Problem]) -> None:
-    outside = segments.non_gsm7(segments.smart_encode(text))
-    if outside:
-        shown = ", ".join(repr(c) for c in outside)
-        problems.append(Problem(name, place, f"not GSM-7: {shown} would make it cost UCS-2 rates"))
-        return
-    c = segments.count(text)
-    if c.segments > max_segments:
-        limit = segments.capacity(segments.GSM7, max_segments) if max_segments == 1 else 153 * max_segments
-        problems.append(
-            Problem(name, place, f"{c.units} characters is {c.segments} SMS; at most {max_segments} ({limit})")
+    def topic(self, data, name: str) -> Topic | None:
+        if not isinstance(data, dict):
+            self.problem(name, "", "a topic file must be a mapping (id:, title:, messages: ...)")
+            return None
+        required = TOPIC_FIELDS if self.english is None else TRANSLATED_TOPIC_FIELDS
+        missing = [f for f in required if f not in data]
+        for f in missing:
+            self.problem(name, f, "missing")
+        if missing:
+            return None
+        before = len(self.problems)
+        topic_id = str(data["id"])
+        base = None
+        if self.english is not None:
+            base = next((t for t in self.english.topics if t.id == topic_id), None)
+            if base is None:
+                self.problem(name, "id", f"{topic_id!r} is not an English topic id")
+                return None
+            if data["chapter"] != base.chapter:
+                self.problem(name, "chapter", f"must be {base.chapter}, as in English")
+        elif not _ID.match(topic_id):
+            self.problem(name, "id", f"{topic_id!r} must be lowercase words joined by '-'")
+        if not isinstance(data["chapter"], int) or not 1 <= data["chapter"] <= 99:
+            self.problem(name, "chapter", "must be a chapter number")
+        for f in ("title", "label"):
+            if not isinstance(data[f], str) or not data[f].strip():
+                self.problem(name, f, "must be non-empty text")
+            else:
+                self.check_chars(data[f], name, f)
+        if isinstance(data["label"], str) and len(data["label"]) > LABEL_MAX:
+            self.problem(name, "label", f"{len(data['label'])} characters, over {LABEL_MAX}")
+        keywords = data["keywords"]
+        if not isinstance(keywords, list) or not all(isinstance(k, (str, int)) for k in keywords):
+            self.problem(name, "keywords", "must be a list of words")
+            keywords = []
+        helpline = data.get("helpline", base.helpline if base else False)
+        if not isinstance(helpline, bool):
+            self.problem(name, "helpline", "must be true or false")
+        messages = data["messages"]
+        if not isinstance(messages, list) or not messages:
+            self.problem(name, "messages", "must be a non-empty list")
+            messages = []
+        parsed: list[KeyMessage | None] = []
+        for n, m in enumerate(messages, 1):
+            previous = parsed[-1].number if parsed and parsed[-1] else None
+            parsed.append(self.message(m, n, topic_id, name, previous, base))
+        if len(self.problems) > before:
+            return None
+        return Topic(
+            id=topic_id,
+            chapter=data["chapter"],
+            title=data["title"].strip(),
+            label=data["label"].strip(),
+            keywords=tuple(str(k) for k in keywords),
+            helpline=helpline,
+            messages=tuple(parsed),
+            review=str(data.get("review") or "").strip(),
         )
 
+    def message(self, data, number: int, topic_id: str, name: str, previous: int | None, base: Topic | None):
+        place = f"messages[{number}]"
+        if not isinstance(data, dict):
+            self.problem(name, place, "must be a mapping (id:, short:, detail: ...)")
+            return None
+        required = MESSAGE_FIELDS if base is None else TRANSLATED_MESSAGE_FIELDS
+        bad = [f for f in required if not isinstance(data.get(f), str) or not data[f].strip()]
+        for f in bad:
+            self.problem(name, f"{place}.{f}", "missing" if f not in data else "must be non-empty text")
+        if bad:
+            return None
+        match = re.fullmatch(rf"{re.escape(topic_id)}-(\d+)", data["id"])
+        original = base.message(data["id"]) if base else None
+        if not match:
+            self.problem(name, f"{place}.id", f"is {data['id']!r}; expected {topic_id}-<key message number>")
+        elif base is not None and original is None:
+            self.problem(name, f"{place}.id", f"{data['id']!r} is not a key message of the English topic")
+        elif previous is not None and int(match[1]) <= previous:
+            self.problem(name, f"{place}.id", f"{data['id']!r} must come after the message before it")
+        confidence = data.get("confidence", original.confidence if original else "")
+        if confidence not in CONFIDENCE:
+            self.problem(name, f"{place}.confidence", f"must be one of {', '.join(CONFIDENCE)}")
+        short, detail = data["short"].strip(), data["detail"].strip()
+        self.check_chars(short, name, f"{place}.short")
+        self.check_chars(detail, name, f"{place}.detail")
+        self.check_length(short, SHORT_MAX.get(self.code, SHORT_MAX_TRANSLATED), name, f"{place}.short")
+        self.check_length(detail, DETAIL_MAX, name, f"{place}.detail")
+        return KeyMessage(
+            id=data["id"],
+            number=int(match[1]) if match else number,
+            source=str(data.get("source") or (original.source if original else "")).strip(),
+            confidence=confidence,
+            short=short,
+            detail=detail,
+            review_note=str(data.get("review_note") or (original.review_note if original else "")).strip(),
+        )
 
-def _complete(code: str, parts: dict, english: Language | None, problems: list[Problem]) -> Language:
-    """Build a language: check ids and keywords are unique, fill gaps from English."""
-    folder = parts["folder"]
-    seen_ids: dict[str, str] = {}
-    seen_chapters: dict[int, str] = {}
-    topics: dict[str, Topic] = {}
-    for name, topic in parts["topics"]:
-        if topic.id in seen_ids:
-            problems.append(Problem(name, "id", f"{topic.id!r} is also the id of {seen_ids[topic.id]}"))
-            continue
-        if topic.chapter in seen_chapters:
-            problems.append(
-                Problem(name, "chapter", f"{topic.chapter} is also the chapter of {seen_chapters[topic.chapter]}")
+    # -- checks ---------------------------------------------------------------------
+
+    def check_chars(self, text: str, name: str, place: str) -> None:
+        smart = segments.smart_changes(text)
+        if smart:
+            shown = ", ".join(f"{c!r} (U+{ord(c):04X})" for c in smart)
+            self.problem(name, place, f"smart encoding would change {shown}: type the plain character")
+
+    def check_length(self, text: str, max_segments: int, name: str, place: str) -> None:
+        sent = segments.smart_encode(text)
+        if self.english is None:
+            outside = segments.non_gsm7(sent)
+            if outside:
+                shown = ", ".join(repr(c) for c in outside)
+                self.problem(name, place, f"not GSM-7: {shown} would make it cost UCS-2 rates")
+                return
+        c = segments.count(sent)
+        if c.segments > max_segments:
+            self.problem(
+                name, place, f"{c.units} {c.encoding} units is {c.segments} SMS; at most {max_segments} allowed"
             )
-        seen_ids[topic.id] = seen_chapters[topic.chapter] = name
-        topics[topic.id] = topic
-    texts = dict(parts["texts"])
-    if english is None:
-        missing = [k for k in REQUIRED_TEXTS if k not in texts]
-        for k in missing:
-            problems.append(Problem(f"{folder}/system.yaml", k, "missing"))
-    else:
-        for t in english.topics:
-            if t.id not in topics:
-                topics[t.id] = t
-            elif len(topics[t.id].messages) < len(t.messages):
-                own = topics[t.id]
-                topics[t.id] = replace(own, messages=own.messages + t.messages[len(own.messages) :])
-        for key, value in english.texts.items():
-            if key not in texts:
-                texts[key] = value
-            elif _fields(texts[key]) != _fields(value):
-                problems.append(
-                    Problem(
-                        f"{folder}/system.yaml",
-                        key,
-                        f"placeholders {sorted(_fields(texts[key]))} differ from English {sorted(_fields(value))}",
-                    )
-                )
-    ordered = tuple(sorted(topics.values(), key=lambda t: t.chapter))
-    language = Language(code, ordered, texts)
-    _index_keywords(language, folder, problems)
-    return language
+
+    # -- completing -----------------------------------------------------------------
+
+    def complete(self, topics: dict[str, Topic], texts: dict[str, str], words: dict) -> Language:
+        system = f"{self.name}/system.yaml"
+        fallbacks: list[str] = []
+        en = self.english
+        if en is None:
+            for key in REQUIRED_TEXTS:
+                if key not in texts:
+                    self.problem(system, key, "missing")
+        else:
+            for t in en.topics:
+                own = topics.get(t.id)
+                if own is None:
+                    topics[t.id] = t
+                    fallbacks.append(f"topic {t.id}")
+                    continue
+                missing = [m for m in t.messages if own.message(m.id) is None]
+                if missing:
+                    fallbacks += [f"message {m.id}" for m in missing]
+                    merged = sorted(own.messages + tuple(missing), key=lambda m: m.number)
+                    topics[t.id] = replace(own, messages=tuple(merged))
+            for key, value in en.texts.items():
+                if key not in texts:
+                    texts[key] = value
+                    fallbacks.append(f"text {key}")
+                elif _fields(texts[key]) != _fields(value):
+                    own_fields, en_fields = sorted(_fields(texts[key])), sorted(_fields(value))
+                    self.problem(system, key, f"placeholders {own_fields} differ from English {en_fields}")
+        if not words and en is not None:
+            fallbacks.append("words")
+        commands = {}
+        for command in COMMANDS:
+            commands[command] = frozenset(words.get(command, ())) | (en.commands[command] if en else frozenset())
+        name = words.get("name") or self.code
+        aliases = {*words.get("aliases", ()), normalise_keyword(self.code), normalise_keyword(name)}
+        language = Language(
+            code=self.code,
+            name=name,
+            topics=tuple(sorted(topics.values(), key=lambda t: t.chapter)),
+            texts=texts,
+            aliases=frozenset(aliases),
+            commands=commands,
+            own_words={c: words[c] for c in COMMANDS if words.get(c)},
+            fallbacks=fallbacks,
+        )
+        self.index_keywords(language)
+        return language
+
+    def index_keywords(self, language: Language) -> None:
+        reserved = frozenset().union(*language.commands.values())
+        for topic in language.topics:
+            for word in (*topic.keywords, topic.title, topic.label):
+                key = normalise_keyword(str(word))
+                if not key:
+                    continue
+                if key in reserved or key.isdigit():
+                    self.problem(self.name, f"{topic.id}.keywords", f"{word!r} is a command word or number")
+                    continue
+                other = language.keywords.get(key)
+                if other and other != topic.id:
+                    self.problem(self.name, f"{topic.id}.keywords", f"{word!r} also leads to {other}")
+                    continue
+                language.keywords[key] = topic.id
+        # English keywords work in every language, where they do not clash with its own.
+        for key, topic_id in (self.english.keywords if self.english else {}).items():
+            if key not in language.keywords and key not in reserved:
+                language.keywords[key] = topic_id
+
+
+def _read_language(folder: Path, root: Path, english: Language | None, problems: list[Problem]) -> Language:
+    return _Reader(folder.name, folder, root, english, problems).read()
 
 
 def _fields(text: str) -> set[str]:
     return {f for _, f, _, _ in string.Formatter().parse(text) if f}
-
-
-def _index_keywords(language: Language, folder: str, problems: list[Problem]) -> None:
-    reserved = {normalise_keyword(w) for w in RESERVED_WORDS}
-    for topic in language.topics:
-        for word in (*topic.keywords, topic.title, topic.label):
-            key = normalise_keyword(str(word))
-            if not key:
-                continue
-            if key in reserved or key.isdigit():
-                problems.append(Problem(folder, f"{topic.id}.keywords", f"{word!r} is a command word or number"))
-                continue
-            other = language.keywords.get(key)
-            if other and other != topic.id:
-                problems.append(Problem(folder, f"{topic.id}.keywords", f"{word!r} also leads to {other}"))
-                continue
-            language.keywords[key] = topic.id
 
 
 def _read_helplines(path: Path, root: Path, problems: list[Problem]):
@@ -381,15 +499,6 @@ def _read_helplines(path: Path, root: Path, problems: list[Problem]):
     return countries, default
 
 
-# Words the menu engine reserves; a topic keyword must not shadow them.
-OPT_OUT_WORDS = ("STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE")
-OPT_IN_WORDS = ("START", "UNSTOP", "YES")
-HELP_WORDS = ("HELP", "INFO")
-MENU_WORDS = ("MENU", "HI", "HELLO", "HOME", "START")
-MORE_WORDS = ("MORE", "NEXT")
-BACK_WORDS = ("BACK", "0")
-RESERVED_WORDS = OPT_OUT_WORDS + OPT_IN_WORDS + HELP_WORDS + MENU_WORDS + MORE_WORDS + BACK_WORDS
-
 REQUIRED_TEXTS = (
     "welcome",
     "menu_header",
@@ -410,4 +519,7 @@ REQUIRED_TEXTS = (
     "restarted",
     "helpline",
     "apology",
+    "language_menu",
+    "language_set",
+    "language_hint",
 )

@@ -44,15 +44,7 @@ def clean(text: str) -> str:
     return "".join(c if c in "\n\t" or unicodedata.category(c)[0] != "C" else " " for c in text).strip()
 
 
-def handle(
-    store: Store,
-    catalog: Catalog,
-    inbound: Inbound,
-    *,
-    limits: menu.Limits,
-    context: menu.Context,
-    default_lang: str = "en",
-) -> Reply:
+def handle(store: Store, catalog: Catalog, inbound: Inbound, *, limits: menu.Limits, context: menu.Context) -> Reply:
     """Run one inbound message through the menu exactly once, however often it is delivered."""
     text = clean(inbound.text)
     for _ in range(MAX_ATTEMPTS):
@@ -60,10 +52,8 @@ def handle(
         if loaded.duplicate is not None:
             return Reply(loaded.duplicate, duplicate=True)
         profile = loaded.profile
-        if not profile.country or not profile.lang:
-            profile = replace(
-                profile, country=profile.country or phones.country(inbound.phone), lang=profile.lang or default_lang
-            )
+        if not profile.country:
+            profile = replace(profile, country=phones.country(inbound.phone))
         step = menu.step(loaded.session, profile, text, catalog, limits, context)
         log = [LogEntry("in", inbound.channel, inbound.phone, text, step.event.value, step.topic, step.message,
                         inbound.message_id)]  # fmt: skip

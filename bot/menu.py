@@ -13,30 +13,18 @@ from enum import Enum
 from functools import lru_cache
 
 from bot import segments
-from bot.content import (
-    BACK_WORDS,
-    HELP_WORDS,
-    MENU_WORDS,
-    MORE_WORDS,
-    OPT_IN_WORDS,
-    OPT_OUT_WORDS,
-    Catalog,
-    Language,
-    Topic,
-    normalise_keyword,
-)
+from bot.content import Catalog, Language, Topic, normalise_keyword
 
 # How much of an inbound text is read: commands and keywords are short, and a
 # 10,000-character body must cost no more than a 10-character one.
 READ_CHARS = 160
 FUZZY_CUTOFF = 0.8
-# Ends the last part of a reply that did not fit; MORE works in every language.
-MORE_MARKER = "MORE"
 
 
 class State(str, Enum):
     NEW = "new"
     MENU = "menu"
+    LANGUAGE = "language"  # showing the language list
     MESSAGE = "message"  # showing a key message's short text
     DETAIL = "detail"  # showing its detail
 
@@ -53,6 +41,7 @@ class Event(str, Enum):
     HELP = "help"
     OPT_OUT = "opt_out"
     OPT_IN = "opt_in"
+    LANGUAGE = "language"
     SILENT = "silent"
     HINT = "hint"
 
@@ -102,6 +91,7 @@ class Limits:
     budget: int = 1  # segments per SMS part
     max_parts: int = 3
     smart: bool = True
+    transliterate: frozenset[str] = frozenset()  # languages sent with GSM-7 look-alike letters
 
 
 @dataclass(frozen=True)
@@ -110,6 +100,11 @@ class Context:
 
     program: str = "Facts for Life"
     contact: str = "your local health worker"
+    default_lang: str = "en"
+    country_languages: tuple[tuple[str, str], ...] = ()  # (ISO country, language) for first contacts
+
+    def first_language(self, country: str) -> str:
+        return dict(self.country_languages).get(country, self.default_lang)
 
 
 @dataclass(frozen=True)
@@ -131,33 +126,43 @@ def step(
     context: Context = Context(),
 ) -> Step:
     """Advance one person's conversation by one inbound text."""
+    first_contact = not profile.lang
+    if first_contact:
+        profile = replace(profile, lang=context.first_language(profile.country))
     lang = catalog.language(profile.lang)
     word = normalise_keyword(text[:READ_CHARS])
     turn = _Turn(session, profile, lang, catalog, limits, context)
 
-    if word in OPT_OUT_WORDS:
+    # Opting out and asking for help work in every language, whatever the profile says.
+    if word in catalog.opt_out_words:
         if profile.opted_out:
             return turn.silent()
         return turn.say(Session(), Event.OPT_OUT, turn.text("stopped"), profile=replace(profile, opted_out=True))
-    if word in HELP_WORDS:
+    if word in catalog.help_words:
         return turn.say(session, Event.HELP, turn.text("help"))
     if profile.opted_out:
-        if word in OPT_IN_WORDS:
+        if lang.is_command(word, "opt_in"):
             opted_in = replace(profile, opted_out=False)
             return turn.menu(0, Event.OPT_IN, lead=turn.text("restarted"), profile=opted_in)
         return turn.silent()
+    chosen = _language_choice(word, session, catalog, lang)
+    if chosen is not None:
+        return turn.choose_language(chosen)
     if session.state is State.NEW and not word.isdigit():
         # A first contact, or a return after the session expired: any topic word
         # still leads straight to the topic; anything else gets the welcome.
         topic = _find_topic(word, lang)
         if topic:
             return turn.show_message(topic, 0)
-        return turn.menu(0, Event.WELCOME, lead=turn.text("welcome"))
-    if word in MENU_WORDS:
+        lead = turn.text("welcome")
+        if first_contact and len(catalog.languages) > 1:
+            lead += "\n" + turn.text("language_hint")
+        return turn.menu(0, Event.WELCOME, lead=lead)
+    if lang.is_command(word, "menu"):
         return turn.menu(0, Event.MENU)
-    if word in MORE_WORDS:
+    if lang.is_command(word, "more"):
         return turn.more()
-    if word in BACK_WORDS:
+    if lang.is_command(word, "back"):
         return turn.back()
     if word.isdigit():
         return turn.number(int(word))
@@ -167,6 +172,29 @@ def step(
     if topic:
         return turn.show_message(topic, 0)
     return turn.say(session, Event.HINT, turn.text("unknown"))
+
+
+def _language_choice(word: str, session: Session, catalog: Catalog, lang: Language) -> Language | str | None:
+    """What a text says about language: a language to switch to, "list" to show them, or None."""
+    head, _, rest = word.partition(" ")
+    if lang.is_command(head, "language"):
+        return _pick_language(rest, catalog) or "list"
+    if session.state is State.LANGUAGE and word.isdigit():
+        return _pick_language(word, catalog) or "list"
+    # A language's own name typed on its own (FRANCAIS, KISWAHILI, हिंदी); short codes
+    # like HI are left alone, since "hi" is a greeting.
+    if len(word) >= 4:
+        return catalog.find_language(word)
+    return None
+
+
+def _pick_language(word: str, catalog: Catalog) -> Language | None:
+    if not word:
+        return None
+    if word.isdigit():
+        codes = list(catalog.languages)
+        return catalog.languages[codes[int(word) - 1]] if 1 <= int(word) <= len(codes) else None
+    return catalog.find_language(word)
 
 
 def _find_topic(word: str, lang: Language) -> Topic | None:
@@ -193,12 +221,27 @@ class _Turn:
     def say(self, session: Session, event: Event, text: str, *, profile=None, topic="", message="") -> Step:
         if self.limits.smart:
             text = segments.smart_encode(text)
-        cut = segments.split(text, budget=self.limits.budget, max_parts=self.limits.max_parts, more_marker=MORE_MARKER)
+        if self.lang.code in self.limits.transliterate:
+            text = segments.transliterate(text)
+        more = self.lang.word("more")
+        cut = segments.split(text, budget=self.limits.budget, max_parts=self.limits.max_parts, more_marker=more)
         session = replace(session, pending=cut.rest)
         return Step(session, profile or self.profile, cut.parts, event, topic, message)
 
     def silent(self) -> Step:
         return Step(self.session, self.profile, (), Event.SILENT)
+
+    # -- languages ------------------------------------------------------------------
+
+    def choose_language(self, chosen: Language | str) -> Step:
+        if isinstance(chosen, Language):
+            turn = _Turn(self.session, replace(self.profile, lang=chosen.code), chosen, self.catalog, self.limits,
+                         self.context)  # fmt: skip
+            lead = turn.text("language_set", name=chosen.name)
+            return turn.menu(0, Event.LANGUAGE, lead=lead, profile=turn.profile)
+        names = "\n".join(f"{n} {lang.name}" for n, lang in enumerate(self.catalog.languages.values(), 1))
+        body = f"{self.text('language_menu')}\n{names}"
+        return self.say(Session(State.LANGUAGE), Event.LANGUAGE, body)
 
     # -- menus ----------------------------------------------------------------------
 

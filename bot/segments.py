@@ -10,6 +10,7 @@ grapheme cluster) ever straddles two parts.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 import regex
@@ -73,6 +74,29 @@ class Count:
 def smart_encode(text: str) -> str:
     """Replace typographic punctuation and odd spaces with their GSM-7 equivalents."""
     return text.translate(_SMART_TABLE)
+
+
+def transliterate(text: str) -> str:
+    """Letters outside GSM-7 become their nearest GSM-7 letter (ê -> e, ç -> c, œ -> oe).
+
+    For Latin-script languages, so one accent does not switch a message to UCS-2 and
+    halve what it can carry. Letters GSM-7 has (é, è, à, ñ, ü ...) are kept.
+    """
+    if is_gsm7(text):
+        return text
+    out = []
+    for c in text:
+        if c in GSM7_BASIC or c in GSM7_EXTENSION:
+            out.append(c)
+        elif c in _LIGATURES:
+            out.append(_LIGATURES[c])
+        else:
+            base = unicodedata.normalize("NFD", c)[0]
+            out.append(base if base in GSM7_BASIC and base.isalpha() else c)
+    return "".join(out)
+
+
+_LIGATURES = {"œ": "oe", "Œ": "OE", "ĳ": "ij", "Ĳ": "IJ"}
 
 
 def smart_changes(text: str) -> list[str]:

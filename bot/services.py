@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import redis
 from flask import Flask, current_app
 
-from bot import content, menu
+from bot import content, conversation, menu, settings
 from bot.content import Catalog
 from bot.store import Store
 
@@ -24,9 +24,14 @@ class Services:
     limits: menu.Limits
     context: menu.Context
 
-    @property
-    def default_lang(self) -> str:
-        return self.config["DEFAULT_LANGUAGE"]
+    def handle(self, inbound: conversation.Inbound) -> conversation.Reply:
+        """Run one inbound message through the conversation."""
+        return conversation.handle(self.store, self.catalog, inbound, limits=self.limits, context=self.context)
+
+    def text(self, key: str, lang: str = "") -> str:
+        """A system text with the program's name filled in (for replies outside the menu)."""
+        language = self.catalog.language(lang or self.context.default_lang)
+        return language.texts[key].format(program=self.context.program, contact=self.context.contact)
 
 
 def connect(url: str) -> redis.Redis:
@@ -43,9 +48,17 @@ def build(config: Mapping, client: redis.Redis | None = None) -> Services:
         store=Store(client or connect(config["REDIS_URL"]), config),
         catalog=catalog,
         limits=menu.Limits(
-            budget=config["SMS_SEGMENTS_PER_PART"], max_parts=config["SMS_MAX_PARTS"], smart=config["SMART_ENCODING"]
+            budget=config["SMS_SEGMENTS_PER_PART"],
+            max_parts=config["SMS_MAX_PARTS"],
+            smart=config["SMART_ENCODING"],
+            transliterate=frozenset(settings.codes(config["TRANSLITERATE_LANGUAGES"])),
         ),
-        context=menu.Context(program=config["PROGRAM_NAME"], contact=config["SUPPORT_CONTACT"]),
+        context=menu.Context(
+            program=config["PROGRAM_NAME"],
+            contact=config["SUPPORT_CONTACT"],
+            default_lang=config["DEFAULT_LANGUAGE"],
+            country_languages=tuple(settings.pairs(config["COUNTRY_LANGUAGES"])),
+        ),
     )
 
 

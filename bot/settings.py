@@ -39,6 +39,16 @@ SETTINGS = (
     Setting("LOG_MAX_ENTRIES", 1_000_000, "the message log keeps at most about this many entries", int),
     Setting("CONTENT_DIR", str(ROOT / "messages"), "folder of topics and key messages"),
     Setting("DEFAULT_LANGUAGE", "en", "language of a new person and the fallback for missing texts"),
+    Setting(
+        "COUNTRY_LANGUAGES",
+        "KE:sw,TZ:sw,SN:fr,CI:fr,CD:fr,CM:fr,ML:fr,BF:fr,NE:fr,FR:fr,IN:hi",
+        "first-contact language by the number's country (ISO:language, comma-separated); others get DEFAULT_LANGUAGE",
+    ),
+    Setting(
+        "TRANSLITERATE_LANGUAGES",
+        "",
+        "languages sent with GSM-7 look-alike letters (e.g. fr: ê -> e) so accents do not double the cost",
+    ),
     Setting("DEFAULT_REGION", "", "country (ISO code, e.g. KE) for numbers sent without +country code"),
     Setting("PROGRAM_NAME", "Facts for Life", "name used in HELP and STOP replies"),
     Setting("SUPPORT_CONTACT", "your local health worker", "where HELP tells people to get help"),
@@ -74,8 +84,26 @@ def problems(config: Mapping) -> list[str]:
         for name in ("TWILIO_AUTH_TOKEN", "SECRET_KEY", "REDIS_URL"):
             if not config.get(name):
                 found.append(f"{name} is required in production")
+    bad = [item for item in codes(config["COUNTRY_LANGUAGES"]) if ":" not in item]
+    if bad:
+        found.append(f"COUNTRY_LANGUAGES entries must look like KE:sw, not {', '.join(bad)}")
     if config["SMS_SEGMENTS_PER_PART"] < 1 or config["SMS_MAX_PARTS"] < 1:
         found.append("SMS_SEGMENTS_PER_PART and SMS_MAX_PARTS must be at least 1")
+    return found
+
+
+def codes(value: str) -> list[str]:
+    """ "fr, sw" -> ["fr", "sw"]."""
+    return [c.strip().lower() for c in value.split(",") if c.strip()]
+
+
+def pairs(value: str) -> list[tuple[str, str]]:
+    """ "KE:sw,SN:fr" -> [("KE", "sw"), ("SN", "fr")]."""
+    found = []
+    for item in codes(value):
+        country, _, lang = item.partition(":")
+        if country and lang:
+            found.append((country.upper(), lang))
     return found
 
 

@@ -82,7 +82,7 @@ def test_check_reports_every_problem_with_file_and_place(broken):
 @pytest.mark.parametrize(
     "bad, expected",
     [
-        ("x" * 161, "161 characters is 2 SMS; at most 1 (160)"),
+        ("x" * 161, "161 GSM-7 units is 2 SMS; at most 1 allowed"),
         ("It\u2019s time", "smart encoding would change '\u2019' (U+2019)"),
         ("Good \u2013 and bad", "smart encoding would change '\u2013' (U+2013)"),
         ("Na\u00efve", "not GSM-7: '\u00ef'"),

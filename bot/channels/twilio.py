@@ -54,11 +54,8 @@ def inbound():
         return Response("MessageSid and a phone number in From are required\n", 400, mimetype="text/plain")
     message = conversation.Inbound(phone, request.form.get("Body", ""), "sms", sid)
     try:
-        reply = conversation.handle(
-            svc.store, svc.catalog, message, limits=svc.limits, context=svc.context, default_lang=svc.default_lang
-        )
+        reply = svc.handle(message)
     except (redis.RedisError, conversation.Busy) as e:
         log.error("could not answer %s: %s", phones.mask(phone), type(e).__name__)
-        apology = svc.catalog.language(svc.default_lang).texts["apology"]
-        return twiml((apology.format(program=svc.context.program),))
+        return twiml((svc.text("apology"),))
     return twiml(reply.parts)
