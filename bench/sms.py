@@ -141,7 +141,7 @@ def round_trips(config: dict, messages: int = 400) -> float:
 
     def send(text: str) -> None:
         inbound = conversation.Inbound(phone, text, "sms", "SM" + uuid.uuid4().hex)
-        conversation.handle(svc.store, svc.catalog, inbound, limits=svc.limits, context=svc.context)
+        svc.handle(inbound)
 
     send("hi")  # the first call loads the Lua script
     before = CountingConnection.sends

@@ -101,6 +101,7 @@ class Language:
     own_words: dict[str, tuple[str, ...]] = field(default_factory=dict)  # command -> this language's words
     keywords: dict[str, str] = field(default_factory=dict)  # normalised keyword -> topic id
     fallbacks: list[str] = field(default_factory=list)  # what came from English
+    broken: set[str] = field(default_factory=set)  # topic ids whose files had problems
 
     def topic(self, topic_id: str) -> Topic:
         return next(t for t in self.topics if t.id == topic_id)
@@ -209,6 +210,7 @@ class _Reader:
     def __init__(self, code: str, folder: Path, root: Path, english: Language | None, problems: list[Problem]):
         self.code, self.folder, self.root, self.english, self.problems = code, folder, root, english, problems
         self.name = _rel(folder, root)
+        self.broken: set[str] = set()
 
     def problem(self, file: str, place: str, message: str) -> None:
         self.problems.append(Problem(file, place, message))
@@ -289,6 +291,7 @@ class _Reader:
         for f in missing:
             self.problem(name, f, "missing")
         if missing:
+            self.broken.add(str(data.get("id", "")))
             return None
         before = len(self.problems)
         topic_id = str(data["id"])
@@ -296,7 +299,8 @@ class _Reader:
         if self.english is not None:
             base = next((t for t in self.english.topics if t.id == topic_id), None)
             if base is None:
-                self.problem(name, "id", f"{topic_id!r} is not an English topic id")
+                if topic_id not in self.english.broken:  # else the English file's problem says it all
+                    self.problem(name, "id", f"{topic_id!r} is not an English topic id")
                 return None
             if data["chapter"] != base.chapter:
                 self.problem(name, "chapter", f"must be {base.chapter}, as in English")
@@ -327,6 +331,7 @@ class _Reader:
             previous = parsed[-1].number if parsed and parsed[-1] else None
             parsed.append(self.message(m, n, topic_id, name, previous, base))
         if len(self.problems) > before:
+            self.broken.add(topic_id)
             return None
         return Topic(
             id=topic_id,
@@ -443,6 +448,7 @@ class _Reader:
             commands=commands,
             own_words={c: words[c] for c in COMMANDS if words.get(c)},
             fallbacks=fallbacks,
+            broken=self.broken,
         )
         self.index_keywords(language)
         return language
@@ -522,4 +528,6 @@ REQUIRED_TEXTS = (
     "language_menu",
     "language_set",
     "language_hint",
+    "more_marker",
+    "sms_sent",
 )

@@ -1,8 +1,14 @@
-"""The menu engine: (session, profile, inbound text, catalog) -> (new session, profile, reply).
+"""The menu engine: (session, profile, inbound, catalog) -> (new session, profile, reply).
 
-Pure: no Flask, Redis or provider inside, so every path is a row in a table test. Global
-words come first, in the order short-code rules demand: opt-out beats everything, HELP
-works even while opted out, then menu navigation, then topic keywords, then a hint.
+Pure: no Flask, Redis or provider inside, so every path is a row in a table test.
+`step` reads an SMS text into an `Action` (`parse`) and carries it out (`act`); other
+channels (USSD) parse their own input into the same actions, so the menu logic exists
+once. What differs by channel is only rendering, described by `Limits`: SMS parts of N
+segments with "1/3" numbers, or USSD screens with numbered navigation.
+
+Global words come first, in the order short-code rules demand: opt-out beats
+everything, HELP works even while opted out, then navigation, then topic keywords,
+then a hint.
 """
 
 from __future__ import annotations
@@ -42,8 +48,34 @@ class Event(str, Enum):
     OPT_OUT = "opt_out"
     OPT_IN = "opt_in"
     LANGUAGE = "language"
+    SEND_SMS = "send_sms"
     SILENT = "silent"
     HINT = "hint"
+
+
+class Do(str, Enum):
+    """What a person asked for, whatever the channel and language."""
+
+    OPT_OUT = "opt_out"
+    OPT_IN = "opt_in"
+    HELP = "help"
+    LANGUAGE = "language"  # value: a language code, or "" for the list
+    MENU = "menu"
+    MORE = "more"
+    BACK = "back"
+    NUMBER = "number"  # value: the number
+    TOPIC = "topic"  # value: topic id
+    NEXT_TIP = "next_tip"  # skip to the next key message
+    SHOW = "show"  # show the current place again
+    SEND_SMS = "send_sms"  # send the current key message by SMS
+    EMPTY = "empty"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Action:
+    do: Do
+    value: str | int = ""
 
 
 @dataclass(frozen=True)
@@ -88,15 +120,26 @@ class Profile:
 
 @dataclass(frozen=True)
 class Limits:
-    budget: int = 1  # segments per SMS part
-    max_parts: int = 3
+    """How replies are cut for a channel."""
+
+    budget: int = 1  # SMS: segments per part
+    max_parts: int = 3  # SMS: parts per reply; the rest waits behind MORE
     smart: bool = True
     transliterate: frozenset[str] = frozenset()  # languages sent with GSM-7 look-alike letters
+    screen: int = 0  # USSD: characters per screen (GSM-7); 0 means SMS
+    screen_ucs2: int = 0  # USSD: characters per screen when the text needs UCS-2
+    texts: str = ""  # prefix of channel-specific system texts, e.g. "ussd_"
+    silent_when_opted_out: bool = True  # SMS must stay silent; a USSD dial is the person asking
+
+    def part_limit(self, encoding: str) -> int:
+        if self.screen:
+            return self.screen if encoding == segments.GSM7 else self.screen_ucs2
+        return segments.capacity(encoding, self.budget)
 
 
 @dataclass(frozen=True)
 class Context:
-    """What the engine may know beyond the text: program texts and per-country numbers."""
+    """What the engine may know beyond the text: program texts and first-contact languages."""
 
     program: str = "Facts for Life"
     contact: str = "your local health worker"
@@ -125,79 +168,105 @@ def step(
     limits: Limits = Limits(),
     context: Context = Context(),
 ) -> Step:
-    """Advance one person's conversation by one inbound text."""
-    first_contact = not profile.lang
-    if first_contact:
-        profile = replace(profile, lang=context.first_language(profile.country))
+    """Advance one person's conversation by one inbound SMS text."""
+    profile = _with_language(profile, context)
+    return act(session, profile, parse(text, session, profile, catalog), catalog, limits, context)
+
+
+def parse(text: str, session: Session, profile: Profile, catalog: Catalog) -> Action:
+    """What an SMS text asks for, read in the person's language and in English."""
     lang = catalog.language(profile.lang)
     word = normalise_keyword(text[:READ_CHARS])
-    turn = _Turn(session, profile, lang, catalog, limits, context)
-
-    # Opting out and asking for help work in every language, whatever the profile says.
     if word in catalog.opt_out_words:
-        if profile.opted_out:
+        return Action(Do.OPT_OUT)
+    if word in catalog.help_words:
+        return Action(Do.HELP)
+    if profile.opted_out and lang.is_command(word, "opt_in"):
+        return Action(Do.OPT_IN)
+    head, _, rest = word.partition(" ")
+    if lang.is_command(head, "language"):
+        return Action(Do.LANGUAGE, _language_code(rest, catalog))
+    if session.state is State.LANGUAGE and word.isdigit():
+        return Action(Do.LANGUAGE, _language_code(word, catalog))
+    if len(word) >= 4 and catalog.find_language(word):
+        # A language's own name typed on its own (FRANCAIS, KISWAHILI); short codes
+        # like HI are left alone, since "hi" is a greeting.
+        return Action(Do.LANGUAGE, catalog.find_language(word).code)
+    if lang.is_command(word, "menu"):
+        return Action(Do.MENU)
+    if lang.is_command(word, "more"):
+        return Action(Do.MORE)
+    if lang.is_command(word, "back"):
+        return Action(Do.BACK)
+    if word.isdigit():
+        return Action(Do.NUMBER, int(word[:6]))
+    if not word:
+        return Action(Do.EMPTY)
+    topic = find_topic(word, lang)
+    return Action(Do.TOPIC, topic.id) if topic else Action(Do.UNKNOWN)
+
+
+def act(
+    session: Session,
+    profile: Profile,
+    action: Action,
+    catalog: Catalog,
+    limits: Limits = Limits(),
+    context: Context = Context(),
+) -> Step:
+    """Carry out one action for one person."""
+    first_contact = not profile.lang
+    profile = _with_language(profile, context)
+    turn = _Turn(session, profile, catalog.language(profile.lang), catalog, limits, context)
+    do = action.do
+    if do is Do.OPT_OUT:
+        if profile.opted_out and limits.silent_when_opted_out:
             return turn.silent()
         return turn.say(Session(), Event.OPT_OUT, turn.text("stopped"), profile=replace(profile, opted_out=True))
-    if word in catalog.help_words:
+    if do is Do.HELP:
         return turn.say(session, Event.HELP, turn.text("help"))
     if profile.opted_out:
-        if lang.is_command(word, "opt_in"):
+        if do is Do.OPT_IN:
             opted_in = replace(profile, opted_out=False)
             return turn.menu(0, Event.OPT_IN, lead=turn.text("restarted"), profile=opted_in)
-        return turn.silent()
-    chosen = _language_choice(word, session, catalog, lang)
-    if chosen is not None:
-        return turn.choose_language(chosen)
-    if session.state is State.NEW and not word.isdigit():
-        # A first contact, or a return after the session expired: any topic word
-        # still leads straight to the topic; anything else gets the welcome.
-        topic = _find_topic(word, lang)
-        if topic:
-            return turn.show_message(topic, 0)
+        if limits.silent_when_opted_out:
+            return turn.silent()
+    if do is Do.LANGUAGE:
+        return turn.choose_language(catalog.languages.get(str(action.value)))
+    if session.state is State.NEW and do not in (Do.NUMBER, Do.TOPIC):
         lead = turn.text("welcome")
         if first_contact and len(catalog.languages) > 1:
             lead += "\n" + turn.text("language_hint")
         return turn.menu(0, Event.WELCOME, lead=lead)
-    if lang.is_command(word, "menu"):
-        return turn.menu(0, Event.MENU)
-    if lang.is_command(word, "more"):
-        return turn.more()
-    if lang.is_command(word, "back"):
-        return turn.back()
-    if word.isdigit():
-        return turn.number(int(word))
-    if not word:
-        return turn.say(session, Event.HINT, turn.text("empty"))
-    topic = _find_topic(word, lang)
-    if topic:
-        return turn.show_message(topic, 0)
-    return turn.say(session, Event.HINT, turn.text("unknown"))
+    handler = {
+        Do.OPT_IN: lambda: turn.menu(0, Event.MENU),
+        Do.MENU: lambda: turn.menu(0, Event.MENU),
+        Do.MORE: turn.more,
+        Do.BACK: turn.back,
+        Do.NUMBER: lambda: turn.number(int(action.value)),
+        Do.TOPIC: lambda: turn.show_message(turn.lang.topic(str(action.value)), 0),
+        Do.NEXT_TIP: turn.next_tip,
+        Do.SHOW: turn.show,
+        Do.SEND_SMS: turn.send_sms,
+        Do.EMPTY: lambda: turn.say(session, Event.HINT, turn.text("empty")),
+        Do.UNKNOWN: lambda: turn.say(session, Event.HINT, turn.text("unknown")),
+    }
+    return handler[do]()
 
 
-def _language_choice(word: str, session: Session, catalog: Catalog, lang: Language) -> Language | str | None:
-    """What a text says about language: a language to switch to, "list" to show them, or None."""
-    head, _, rest = word.partition(" ")
-    if lang.is_command(head, "language"):
-        return _pick_language(rest, catalog) or "list"
-    if session.state is State.LANGUAGE and word.isdigit():
-        return _pick_language(word, catalog) or "list"
-    # A language's own name typed on its own (FRANCAIS, KISWAHILI, हिंदी); short codes
-    # like HI are left alone, since "hi" is a greeting.
-    if len(word) >= 4:
-        return catalog.find_language(word)
-    return None
+def _with_language(profile: Profile, context: Context) -> Profile:
+    return profile if profile.lang else replace(profile, lang=context.first_language(profile.country))
 
 
-def _pick_language(word: str, catalog: Catalog) -> Language | None:
-    if not word:
-        return None
+def _language_code(word: str, catalog: Catalog) -> str:
     if word.isdigit():
         codes = list(catalog.languages)
-        return catalog.languages[codes[int(word) - 1]] if 1 <= int(word) <= len(codes) else None
-    return catalog.find_language(word)
+        return codes[int(word) - 1] if 1 <= int(word[:3]) <= len(codes) else ""
+    found = catalog.find_language(word) if word else None
+    return found.code if found else ""
 
 
-def _find_topic(word: str, lang: Language) -> Topic | None:
+def find_topic(word: str, lang: Language) -> Topic | None:
     """A topic by its keyword, title or label; failing that, by the closest likely typo."""
     if not word:
         return None
@@ -209,22 +278,27 @@ def _find_topic(word: str, lang: Language) -> Topic | None:
 
 
 class _Turn:
-    """One step's helpers: formatting and splitting replies for this person."""
+    """One step's helpers: formatting and cutting replies for this person and channel."""
 
     def __init__(self, session, profile, lang, catalog, limits, context):
         self.session, self.profile, self.lang = session, profile, lang
         self.catalog, self.limits, self.context = catalog, limits, context
 
     def text(self, key: str, **fields) -> str:
-        return self.lang.texts[key].format(program=self.context.program, contact=self.context.contact, **fields)
+        texts = self.lang.texts
+        template = texts.get(self.limits.texts + key, texts[key]) if self.limits.texts else texts[key]
+        return template.format(program=self.context.program, contact=self.context.contact, **fields)
 
     def say(self, session: Session, event: Event, text: str, *, profile=None, topic="", message="") -> Step:
         if self.limits.smart:
             text = segments.smart_encode(text)
         if self.lang.code in self.limits.transliterate:
             text = segments.transliterate(text)
-        more = self.lang.word("more")
-        cut = segments.split(text, budget=self.limits.budget, max_parts=self.limits.max_parts, more_marker=more)
+        marker = self.text("more_marker") if self.limits.screen else self.lang.word("more")
+        limit = self.limits.part_limit(segments.encoding_of(text + marker))
+        max_parts = 1 if self.limits.screen else self.limits.max_parts
+        sep = "\n" if self.limits.screen else " "
+        cut = segments.split(text, limit=limit, max_parts=max_parts, more_marker=marker, marker_sep=sep)
         session = replace(session, pending=cut.rest)
         return Step(session, profile or self.profile, cut.parts, event, topic, message)
 
@@ -233,23 +307,28 @@ class _Turn:
 
     # -- languages ------------------------------------------------------------------
 
-    def choose_language(self, chosen: Language | str) -> Step:
-        if isinstance(chosen, Language):
-            turn = _Turn(self.session, replace(self.profile, lang=chosen.code), chosen, self.catalog, self.limits,
-                         self.context)  # fmt: skip
-            lead = turn.text("language_set", name=chosen.name)
-            return turn.menu(0, Event.LANGUAGE, lead=lead, profile=turn.profile)
+    def choose_language(self, chosen: Language | None) -> Step:
+        if chosen is not None:
+            profile = replace(self.profile, lang=chosen.code)
+            turn = _Turn(self.session, profile, chosen, self.catalog, self.limits, self.context)
+            return turn.menu(0, Event.LANGUAGE, lead=turn.text("language_set", name=chosen.name), profile=profile)
         names = "\n".join(f"{n} {lang.name}" for n, lang in enumerate(self.catalog.languages.values(), 1))
-        body = f"{self.text('language_menu')}\n{names}"
-        return self.say(Session(State.LANGUAGE), Event.LANGUAGE, body)
+        return self.say(Session(State.LANGUAGE), Event.LANGUAGE, f"{self.text('language_menu')}\n{names}")
 
     # -- menus ----------------------------------------------------------------------
 
+    def pages(self) -> tuple[str, ...]:
+        lines = tuple(f"{n} {t.label}" for n, t in enumerate(self.lang.topics, 1))
+        header, more, last = (self.text(k) for k in ("menu_header", "menu_more", "menu_last"))
+        return _pages(
+            lines, header, more, last, self.limits.part_limit(segments.GSM7), self.limits.part_limit(segments.UCS2)
+        )
+
     def menu(self, page: int, event: Event, *, lead: str = "", profile=None) -> Step:
-        pages = menu_pages(self.lang, self.limits.budget)
+        pages = self.pages()
         page = page % len(pages)
-        body = pages[page]
-        return self.say(Session(State.MENU, page=page), event, f"{lead}\n{body}" if lead else body, profile=profile)
+        body = f"{lead}\n{pages[page]}" if lead else pages[page]
+        return self.say(Session(State.MENU, page=page), event, body, profile=profile)
 
     def back(self) -> Step:
         s = self.session
@@ -261,8 +340,7 @@ class _Turn:
 
     def _page_of(self, topic_id: str) -> int:
         number = next(n for n, t in enumerate(self.lang.topics, 1) if t.id == topic_id)
-        pages = menu_pages(self.lang, self.limits.budget)
-        return next(p for p, body in enumerate(pages) if f"\n{number} " in f"\n{body}")
+        return next(p for p, body in enumerate(self.pages()) if f"\n{number} " in f"\n{body}")
 
     def number(self, n: int) -> Step:
         s = self.session
@@ -279,22 +357,46 @@ class _Turn:
         s = self.session
         if s.pending:
             return self.say(replace(s, pending=""), Event.CONTINUED, s.pending, topic=s.topic)
-        if s.state is State.MENU:
-            return self.menu(s.page + 1, Event.MENU)
-        topic = self.lang.topic(s.topic)
+        if s.state in (State.MENU, State.LANGUAGE, State.NEW):
+            return self.menu(s.page + 1 if s.state is State.MENU else 0, Event.MENU)
         if s.state is State.MESSAGE:
-            return self.show_detail(topic, s.index)
+            return self.show_detail(self.lang.topic(s.topic), s.index)
+        return self.next_tip()
+
+    def next_tip(self) -> Step:
+        s = self.session
+        if s.state not in (State.MESSAGE, State.DETAIL):
+            return self.more()
+        topic = self.lang.topic(s.topic)
         if s.index + 1 < len(topic.messages):
             return self.show_message(topic, s.index + 1)
         end = self.text("topic_end", label=topic.label)
         return self.say(Session(State.MENU), Event.TOPIC_END, end, topic=topic.id)
+
+    def show(self) -> Step:
+        """The current place again, from its start (e.g. resuming a dropped USSD session)."""
+        s = self.session
+        if s.state is State.MESSAGE:
+            return self.show_message(self.lang.topic(s.topic), s.index)
+        if s.state is State.DETAIL:
+            return self.show_detail(self.lang.topic(s.topic), s.index)
+        return self.menu(s.page, Event.MENU)
+
+    def send_sms(self) -> Step:
+        """Confirm; the channel's shell sends the key message itself (it knows the ids)."""
+        s = self.session
+        if s.state not in (State.MESSAGE, State.DETAIL):
+            return self.show()
+        topic = self.lang.topic(s.topic)
+        m = topic.messages[s.index]
+        return self.say(replace(s, pending=""), Event.SEND_SMS, self.text("sms_sent"), topic=topic.id, message=m.id)
 
     # -- key messages ---------------------------------------------------------------
 
     def show_message(self, topic: Topic, index: int) -> Step:
         m = topic.messages[index]
         n, total = index + 1, len(topic.messages)
-        # The fullest form that still fits one SMS: the key message itself must
+        # The fullest form that still fits one part: the key message itself must
         # never wait behind MORE because of our own decoration.
         full = self.text("message", label=topic.label, n=n, total=total, short=m.short)
         brief = self.text("message_short", n=n, total=total, short=m.short)
@@ -303,19 +405,19 @@ class _Turn:
             f"{full}\n{self.text('message_hint_short')}",
             f"{brief}\n{self.text('message_hint_short')}",
         ]
-        limit = segments.capacity(segments.GSM7, self.limits.budget)
-        body = next((f for f in forms if segments.units(f) <= limit), forms[-1])
+        body = next((f for f in forms if self._fits(f)), forms[-1])
         body += self._helpline(topic)
-        return self.say(
-            Session(State.MESSAGE, topic=topic.id, index=index), Event.MESSAGE, body, topic=topic.id, message=m.id
-        )
+        session = Session(State.MESSAGE, topic=topic.id, index=index)
+        return self.say(session, Event.MESSAGE, body, topic=topic.id, message=m.id)
 
     def show_detail(self, topic: Topic, index: int) -> Step:
         m = topic.messages[index]
         body = f"{m.detail}\n{self.text('detail_hint')}{self._helpline(topic)}"
-        return self.say(
-            Session(State.DETAIL, topic=topic.id, index=index), Event.DETAIL, body, topic=topic.id, message=m.id
-        )
+        session = Session(State.DETAIL, topic=topic.id, index=index)
+        return self.say(session, Event.DETAIL, body, topic=topic.id, message=m.id)
+
+    def _fits(self, text: str) -> bool:
+        return segments.units(text) <= self.limits.part_limit(segments.encoding_of(text))
 
     def _helpline(self, topic: Topic) -> str:
         if not topic.helpline:
@@ -324,24 +426,24 @@ class _Turn:
         return "\n" + self.text("helpline", child=h.child, emergency=h.emergency)
 
 
-@lru_cache(maxsize=64)
-def _pages(topic_lines: tuple[str, ...], header: str, more: str, last: str, budget: int) -> tuple[str, ...]:
+@lru_cache(maxsize=256)
+def _pages(lines: tuple[str, ...], header: str, more: str, last: str, limit7: int, limit16: int) -> tuple[str, ...]:
+    """The numbered topic list, cut into pages that each fit one part in their encoding."""
     footer = max(more, last, key=len)
-    pages, lines = [], []
-    for line in topic_lines:
-        candidate = "\n".join([header, *lines, line, footer])
-        if lines and segments.count(candidate).segments > budget:
-            pages.append(lines)
-            lines = []
-        lines.append(line)
-    pages.append(lines)
+    pages, current = [], []
+    for line in lines:
+        candidate = "\n".join([header, *current, line, footer])
+        limit = limit7 if segments.is_gsm7(candidate) else limit16
+        if current and segments.units(candidate) > limit:
+            pages.append(current)
+            current = []
+        current.append(line)
+    pages.append(current)
     if len(pages) == 1:
         return ("\n".join([header, *pages[0]]),)
     return tuple("\n".join([header, *p, more if n < len(pages) - 1 else last]) for n, p in enumerate(pages))
 
 
-def menu_pages(lang: Language, budget: int) -> tuple[str, ...]:
-    """The numbered topic list, cut into pages that each fit one SMS part."""
-    lines = tuple(f"{n} {t.label}" for n, t in enumerate(lang.topics, 1))
-    t = lang.texts
-    return _pages(lines, t["menu_header"], t["menu_more"], t["menu_last"], budget)
+def menu_pages(lang: Language, limits: Limits = Limits(), context: Context = Context()) -> tuple[str, ...]:
+    """The topic menu's pages as this channel shows them."""
+    return _Turn(Session(), Profile(lang=lang.code), lang, None, limits, context).pages()

@@ -189,20 +189,23 @@ def split(
     max_parts: int = 3,
     more_marker: str = "",
     encoding: str | None = None,
+    limit: int | None = None,
+    marker_sep: str = " ",
 ) -> Split:
     """Cut `text` into at most `max_parts` SMS that each cost at most `budget` segments.
 
     Cuts fall between words; a word is cut only when it alone exceeds a part. When
     there are several parts each starts with its number ("1/3 "), which counts toward
     the budget. Text that does not fit waits in `rest`, and the last part then ends
-    with `more_marker`. `encoding` forces the budget's encoding (e.g. when the parts
-    will be sent alongside text in another encoding); by default it is the text's own.
+    with `more_marker` (after `marker_sep`). `encoding` forces the budget's encoding;
+    by default it is the text's own. `limit` replaces the budget with a number of
+    units per part (e.g. a USSD screen).
     """
     text = text.strip()
     if not text:
         return Split(())
     enc = encoding or encoding_of(text + more_marker)
-    limit = capacity(enc, budget)
+    limit = limit or capacity(enc, budget)
     if limit < 20 + _cost(more_marker, enc):
         raise ValueError("an SMS part this small cannot carry a numbered reply")
     if _cost(text, enc) <= limit:
@@ -210,7 +213,7 @@ def split(
     # The number prefix's width depends on the number of parts; settle it by iterating.
     total = min(2, max_parts)
     while True:
-        parts, rest = _fill(text, enc, limit, total, max_parts, more_marker)
+        parts, rest = _fill(text, enc, limit, total, max_parts, more_marker, marker_sep)
         if len(parts) == total or total >= max_parts and rest:
             break
         total = min(len(parts), max_parts)
@@ -223,7 +226,7 @@ def _cost(text: str, encoding: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def _fill(text, enc, limit, total, max_parts, marker):
+def _fill(text, enc, limit, total, max_parts, marker, sep):
     words = _WORDS.findall(text)
     parts: list[str] = []
     i = 0
@@ -231,10 +234,10 @@ def _fill(text, enc, limit, total, max_parts, marker):
         number = len(parts) + 1
         prefix = f"{number}/{total} " if total > 1 else ""
         last = number == max_parts
-        room = limit - _cost(prefix, enc) - (_cost(" " + marker, enc) if last and marker else 0)
+        room = limit - _cost(prefix, enc) - (_cost(sep + marker, enc) if last and marker else 0)
         body, i = _take(words, i, enc, room)
         if last and i < len(words):
-            parts.append(prefix + body + (" " + marker if marker else ""))
+            parts.append(prefix + body + (sep + marker if marker else ""))
             return parts, "".join(words[i:]).strip()
         parts.append(prefix + body)
     if len(parts) == 1:

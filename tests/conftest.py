@@ -70,7 +70,7 @@ def sign(url: str, form: dict, token: str = AUTH_TOKEN) -> str:
 class Phone:
     """A family's phone texting the Twilio webhook, with correctly signed requests."""
 
-    def __init__(self, client, number: str = "+254712345678"):
+    def __init__(self, client, number: str = "+256712345678"):
         self.client = client
         self.number = number
         self.sent = 0

@@ -34,7 +34,7 @@ def test_segments_for_editors_mentions_smart_encoding():
 def test_chat_talks_to_the_engine_and_store(monkeypatch, redis_url, prefix):
     monkeypatch.setenv("REDIS_URL", redis_url)
     monkeypatch.setenv("REDIS_PREFIX", prefix)
-    result = CliRunner().invoke(main, ["chat", "--from", "+254700000001"], input="hi\n10\nMORE\nSTOP\nhello\n\n")
+    result = CliRunner().invoke(main, ["chat", "--from", "+256700000001"], input="hi\n10\nMORE\nSTOP\nhello\n\n")
     assert result.exit_code == 0, result.output
     assert "Welcome to Facts for Life" in result.output
     assert "Mosquitoes spread malaria" in result.output

@@ -121,43 +121,46 @@ def test_load_raises_with_all_problems(broken):
 
 
 def test_another_language_falls_back_to_english(broken):
-    fr = broken / "fr"
-    fr.mkdir()
-    (fr / "system.yaml").write_text("welcome: >-\n  Bienvenue sur {program}.\n", encoding="utf-8")
-    (fr / "10-malaria.yaml").write_text(
+    pt = broken / "pt"
+    pt.mkdir()
+    (pt / "system.yaml").write_text("welcome: >-\n  Bem-vindo ao {program}.\n", encoding="utf-8")
+    (pt / "words.yaml").write_text("name: Portugues\naliases: [PORTUGUES]\nmore: [MAIS]\n", encoding="utf-8")
+    (pt / "10-malaria.yaml").write_text(
         """id: malaria
 chapter: 10
-title: Paludisme
-label: Paludisme
-keywords: [PALUDISME, MALARIA]
-helpline: false
-sources: [https://www.unicef.org/ffl/10/]
+title: Paludismo
+label: Paludismo
+keywords: [PALUDISMO]
+review: needs native-speaker health review
 messages:
   - id: malaria-1
-    source: FFL 4th ed., ch. 10, key message 1
-    confidence: verified
-    short: Dormez sous une moustiquaire traitee chaque nuit.
-    detail: Les moustiques transmettent le paludisme la nuit.
+    short: Durma debaixo de um mosquiteiro tratado todas as noites.
+    detail: Os mosquitos transmitem o paludismo a noite.
 """,
         encoding="utf-8",
     )
     catalog = content.load(broken)
-    fr_lang, en = catalog.language("fr"), catalog.language("en")
-    assert fr_lang.texts["welcome"] == "Bienvenue sur {program}."
-    assert fr_lang.texts["help"] == en.texts["help"]
-    malaria = fr_lang.topic("malaria")
-    assert malaria.label == "Paludisme" and malaria.messages[0].short.startswith("Dormez")
+    pt, en = catalog.language("pt"), catalog.language("en")
+    assert pt.texts["welcome"] == "Bem-vindo ao {program}."
+    assert pt.texts["help"] == en.texts["help"]
+    malaria = pt.topic("malaria")
+    assert malaria.label == "Paludismo" and malaria.messages[0].short.startswith("Durma")
+    assert malaria.review == "needs native-speaker health review"
+    assert malaria.messages[0].source == en.topic("malaria").messages[0].source  # inherited
     assert malaria.messages[1:] == en.topic("malaria").messages[1:]
-    assert fr_lang.topic("hiv") == en.topic("hiv")
-    assert fr_lang.keywords["PALUDISME"] == "malaria"
-    assert catalog.language("sw") is en
+    assert pt.topic("hiv") == en.topic("hiv")
+    assert pt.keywords["PALUDISMO"] == "malaria" and pt.keywords["MALARIA"] == "malaria"
+    assert pt.is_command("MAIS", "more") and pt.is_command("MORE", "more") and pt.word("more") == "MAIS"
+    assert "topic hiv" in pt.fallbacks and "message malaria-2" in pt.fallbacks and "text help" in pt.fallbacks
+    assert catalog.language("xx") is en
+    assert catalog.find_language("PORTUGUES") is pt
 
 
 def test_placeholders_must_match_english(broken):
-    fr = broken / "fr"
-    fr.mkdir()
-    (fr / "system.yaml").write_text("topic_end: >-\n  Fin de {sujet}.\n", encoding="utf-8")
-    assert any("placeholders ['sujet'] differ from English ['label']" in p for p in problems_of(broken))
+    pt = broken / "pt"
+    pt.mkdir()
+    (pt / "system.yaml").write_text("topic_end: >-\n  Fim de {assunto}.\n", encoding="utf-8")
+    assert any("placeholders ['assunto'] differ from English ['label']" in p for p in problems_of(broken))
 
 
 def test_cli_content_check(broken):

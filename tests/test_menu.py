@@ -104,7 +104,7 @@ def test_every_key_message_fits_one_sms_with_its_navigation(topic):
 
 
 def test_menu_pages_each_fit_one_sms_and_list_all_topics():
-    pages = menu_pages(EN, 1)
+    pages = menu_pages(EN)
     assert len(pages) >= 2
     assert all(segments.count(p).segments == 1 for p in pages)
     listed = [line for p in pages for line in p.splitlines() if line[:1].isdigit()]
@@ -113,7 +113,7 @@ def test_menu_pages_each_fit_one_sms_and_list_all_topics():
 
 
 def test_menu_pages_wrap_around():
-    pages = menu_pages(EN, 1)
+    pages = menu_pages(EN)
     result = run(["hi"] + ["MORE"] * len(pages))
     assert result.session.page == 0
 

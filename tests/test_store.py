@@ -11,8 +11,8 @@ def test_an_inbound_message_costs_two_round_trips(config):
     svc = services.build(config, counting_client(config["REDIS_URL"]))
 
     def send(text, sid):
-        inbound = conversation.Inbound("+254712345678", text, "sms", sid)
-        return conversation.handle(svc.store, svc.catalog, inbound, limits=svc.limits, context=svc.context)
+        inbound = conversation.Inbound("+256712345678", text, "sms", sid)
+        return svc.handle(inbound)
 
     send("hi", "SMwarm")  # loads the Lua script into the server once
     trips = []

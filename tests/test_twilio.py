@@ -85,7 +85,7 @@ def test_every_message_is_logged_in_and_out(phone, services):
     phone.text("malaria")
     entries = [f for _, f in reversed(services.store.log_entries())]
     assert entries[0]["direction"] == "in" and entries[0]["text"] == "malaria" and entries[0]["channel"] == "sms"
-    assert entries[0]["phone"] == "+254712345678" and entries[0]["message_id"].startswith("SM")
+    assert entries[0]["phone"] == "+256712345678" and entries[0]["message_id"].startswith("SM")
     outs = entries[1:]
     assert outs and all(
         e["direction"] == "out" and e["topic"] == "malaria" and e["message"] == "malaria-1" for e in outs
@@ -204,15 +204,15 @@ def test_production_refuses_to_start_without_secrets(config, missing):
 def test_development_runs_without_a_token(config):
     app = create_app({**config, "FACTSBOT_ENV": "development", "TWILIO_AUTH_TOKEN": "", "SECRET_KEY": ""})
     response = app.test_client().post(
-        "/sms/twilio", data={"MessageSid": "SMdev1", "From": "+254712345678", "Body": "hi"}
+        "/sms/twilio", data={"MessageSid": "SMdev1", "From": "+256712345678", "Body": "hi"}
     )
     assert response.status_code == 200
 
 
 def test_key_names_are_exact():
     keys = Keys("factsbot:")
-    assert keys.session("+254712345678") == "factsbot:session:+254712345678"
-    assert keys.profile("+254712345678") == "factsbot:profile:+254712345678"
+    assert keys.session("+256712345678") == "factsbot:session:+256712345678"
+    assert keys.profile("+256712345678") == "factsbot:profile:+256712345678"
     assert keys.dedupe("sms", "SM1") == "factsbot:seen:sms:SM1"
     assert keys.log() == "factsbot:log"
 
