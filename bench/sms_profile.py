@@ -58,7 +58,11 @@ def main() -> None:
     print("stages")
     timed("signature check (RequestValidator)", lambda i: RequestValidator("t").validate("https://x.org/sms/twilio",
                                                                                       form, signature))  # fmt: skip
-    timed("store.load (1 round trip)", lambda i: svc.store.load("+254712345678", "sms", f"SM{i}"))
+    key = svc.store.keys.session("+254712345678")
+    timed(
+        "store.load (1 round trip)",
+        lambda i: svc.store.load("+254712345678", key, svc.store.keys.dedupe("sms", f"SM{i}")),
+    )
     timed("menu.step MORE -> detail", lambda i: menu.step(here, profile, "MORE", svc.catalog, svc.limits))
     timed("menu.step unknown text (fuzzy match)", lambda i: menu.step(here, profile, "blah", svc.catalog, svc.limits))
     timed("TwiML for two parts", lambda i: twiml(("a" * 150, "b" * 100)))

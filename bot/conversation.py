@@ -1,17 +1,20 @@
-"""One inbound message, end to end: load, step the menu, commit, and say what to send back.
+"""One inbound message, end to end: load, decide, commit, and say what to send back.
 
-Every channel (Twilio's webhook, `factsbot chat`, later USSD and Africa's Talking) calls
-`handle`; only the edges differ.
+Every channel runs `exchange`: it loads the person and the channel's state in one round
+trip, lets the channel decide (a pure function around the menu engine), and commits
+state, profile and log in one more, retrying when a message from the same number won
+a race. `handle` is the SMS decision (Twilio, Africa's Talking, `factsbot chat`).
 """
 
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from bot import menu, phones
 from bot.content import Catalog
-from bot.store import LogEntry, Store
+from bot.store import Loaded, LogEntry, Store, Write
 
 # A racing message from the same number wins at most this many times in a row.
 MAX_ATTEMPTS = 20
@@ -23,7 +26,7 @@ LOG_TEXT_MAX = 1600
 class Inbound:
     phone: str  # E.164
     text: str
-    channel: str  # "sms", "chat", …
+    channel: str  # "sms", "chat", "ussd"
     message_id: str = ""  # the provider's id, for dedupe
 
 
@@ -32,6 +35,16 @@ class Reply:
     parts: tuple[str, ...]
     duplicate: bool = False
     event: str = ""
+    step: menu.Step | None = None  # what the engine decided (None for a duplicate)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A channel's decision for one inbound message: the engine's step and what to write."""
+
+    step: menu.Step
+    writes: Sequence[Write]
+    logged_input: str  # the inbound text as the log should show it
 
 
 class Busy(Exception):
@@ -44,26 +57,47 @@ def clean(text: str) -> str:
     return "".join(c if c in "\n\t" or unicodedata.category(c)[0] != "C" else " " for c in text).strip()
 
 
-def handle(store: Store, catalog: Catalog, inbound: Inbound, *, limits: menu.Limits, context: menu.Context) -> Reply:
-    """Run one inbound message through the menu exactly once, however often it is delivered."""
-    text = clean(inbound.text)
+def exchange(
+    store: Store,
+    inbound: Inbound,
+    *,
+    state_key: str,
+    decide: Callable[[Loaded, menu.Profile], Decision],
+    extra_keys: Sequence[str] = (),
+) -> Reply:
+    """Run one inbound message exactly once, however often it is delivered or raced."""
+    dedupe_key = store.keys.dedupe(inbound.channel, inbound.message_id) if inbound.message_id else ""
     for _ in range(MAX_ATTEMPTS):
-        loaded = store.load(inbound.phone, inbound.channel, inbound.message_id)
+        loaded = store.load(inbound.phone, state_key, dedupe_key, extra_keys)
         if loaded.duplicate is not None:
             return Reply(loaded.duplicate, duplicate=True)
         profile = loaded.profile
         if not profile.country:
             profile = replace(profile, country=phones.country(inbound.phone))
-        step = menu.step(loaded.session, profile, text, catalog, limits, context)
-        log = [LogEntry("in", inbound.channel, inbound.phone, text, step.event.value, step.topic, step.message,
-                        inbound.message_id)]  # fmt: skip
+        decision = decide(loaded, profile)
+        step = decision.step
+        log = [LogEntry("in", inbound.channel, inbound.phone, decision.logged_input, step.event.value, step.topic,
+                        step.message, inbound.message_id)]  # fmt: skip
         if step.parts:  # one entry per reply, however many SMS it took
             log.append(LogEntry("out", inbound.channel, inbound.phone, "\n".join(step.parts), step.event.value,
                                 step.topic, step.message, parts=str(len(step.parts))))  # fmt: skip
-        status, parts = store.commit(inbound.phone, loaded, step.session, step.profile, step.parts, log,
-                                     channel=inbound.channel, message_id=inbound.message_id)  # fmt: skip
+        status, parts = store.commit(inbound.phone, loaded, step.profile, decision.writes, log,
+                                     dedupe_key=dedupe_key, parts=step.parts)  # fmt: skip
         if status == "ok":
-            return Reply(parts, event=step.event.value)
+            return Reply(parts, event=step.event.value, step=step)
         if status == "duplicate":
             return Reply(parts, duplicate=True)
     raise Busy(inbound.phone)
+
+
+def handle(store: Store, catalog: Catalog, inbound: Inbound, *, limits: menu.Limits, context: menu.Context) -> Reply:
+    """An inbound SMS: one step of the menu for this number."""
+    text = clean(inbound.text)
+    state_key = store.keys.session(inbound.phone)
+
+    def decide(loaded: Loaded, profile: menu.Profile) -> Decision:
+        step = menu.step(menu.Session.from_dict(loaded.state), profile, text, catalog, limits, context)
+        state = None if step.session == menu.Session() else step.session.to_dict()
+        return Decision(step, [Write(state_key, state, store.session_ttl)], text)
+
+    return exchange(store, inbound, state_key=state_key, decide=decide)

@@ -1,8 +1,8 @@
 """Redis: the one module that knows key names and talks to the server.
 
 An inbound message costs two round trips: one pipeline reads the dedupe marker, the
-session and the profile; one Lua script then checks nothing changed since (the
-profile's `rev`), and writes session, profile, dedupe marker and log entries at once.
+conversation state and the profile; one Lua script then checks nothing changed since
+(the profile's `rev`) and writes state, profile, dedupe marker and log entries at once.
 Two messages from one number racing each other cannot both win: the loser re-reads
 and steps again (optimistic concurrency, like WATCH/MULTI but in one round trip).
 """
@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 import redis
 
-from bot.menu import Profile, Session
+from bot.menu import Profile
 
 PARTS_SEPARATOR = "\x1e"  # ASCII record separator: never in a reply
 
@@ -30,6 +30,13 @@ class Keys:
     def session(self, phone: str) -> str:
         return f"{self.prefix}session:{phone}"
 
+    def ussd(self, session_id: str) -> str:
+        return f"{self.prefix}ussd:{session_id}"
+
+    def resume(self, phone: str) -> str:
+        """Where a USSD session that dropped mid-topic left off."""
+        return f"{self.prefix}resume:{phone}"
+
     def profile(self, phone: str) -> str:
         return f"{self.prefix}profile:{phone}"
 
@@ -42,11 +49,21 @@ class Keys:
 
 @dataclass(frozen=True)
 class Loaded:
-    session: Session
+    state: dict | None  # the conversation state (JSON) under the state key
     profile: Profile
     rev: str
     first_seen: str
     duplicate: tuple[str, ...] | None  # the parts already sent, when this message was seen before
+    extras: dict[str, dict | None] = field(default_factory=dict)  # other keys read alongside, as JSON
+
+
+@dataclass(frozen=True)
+class Write:
+    """Set a key to JSON with an expiry, or delete it (value None)."""
+
+    key: str
+    value: dict | None
+    ttl: int = 0
 
 
 @dataclass(frozen=True)
@@ -65,36 +82,39 @@ class LogEntry:
         return {k: v for k, v in self.__dict__.items() if v}
 
 
-# KEYS: profile, session, dedupe, log
-# ARGV: rev, has_dedupe, dedupe_value, dedupe_ttl, session_json, session_ttl,
-#       maxlen, minid, n_profile_fields, fields..., then per log entry: n_fields, fields...
+# KEYS: profile, dedupe, log, then one key per write
+# ARGV: rev, has_dedupe, dedupe_value, dedupe_ttl, maxlen, minid, n_profile_fields, fields...,
+#       per write: value (empty: delete), ttl; then per log entry: n_fields, fields...
 _COMMIT = """
 if ARGV[2] == '1' then
-  local seen = redis.call('GET', KEYS[3])
+  local seen = redis.call('GET', KEYS[2])
   if seen then return {'duplicate', seen} end
 end
 local rev = redis.call('HGET', KEYS[1], 'rev') or '0'
 if rev ~= ARGV[1] then return {'conflict', rev} end
-local i = 9
+local i = 7
 local n = tonumber(ARGV[i])
 local profile = {'rev', tostring(tonumber(rev) + 1)}
 for j = 1, n do profile[#profile + 1] = ARGV[i + j] end
 redis.call('HSET', KEYS[1], unpack(profile))
 i = i + n + 1
-if ARGV[5] == '' then
-  redis.call('DEL', KEYS[2])
-else
-  redis.call('SET', KEYS[2], ARGV[5], 'EX', ARGV[6])
+for k = 4, #KEYS do
+  if ARGV[i] == '' then
+    redis.call('DEL', KEYS[k])
+  else
+    redis.call('SET', KEYS[k], ARGV[i], 'EX', ARGV[i + 1])
+  end
+  i = i + 2
 end
-if ARGV[2] == '1' then redis.call('SET', KEYS[3], ARGV[3], 'EX', ARGV[4]) end
+if ARGV[2] == '1' then redis.call('SET', KEYS[2], ARGV[3], 'EX', ARGV[4]) end
 while i <= #ARGV do
   n = tonumber(ARGV[i])
   local entry = {}
   for j = 1, n do entry[j] = ARGV[i + j] end
-  redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[7], '*', unpack(entry))
+  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[5], '*', unpack(entry))
   i = i + n + 1
 end
-redis.call('XTRIM', KEYS[4], 'MINID', '~', ARGV[8])
+redis.call('XTRIM', KEYS[3], 'MINID', '~', ARGV[6])
 return {'ok', ''}
 """
 
@@ -114,16 +134,18 @@ class Store:
     def ping(self) -> bool:
         return bool(self.redis.ping())
 
-    def load(self, phone: str, channel: str, message_id: str = "") -> Loaded:
-        """One round trip: the dedupe marker, the session and the profile."""
+    def load(self, phone: str, state_key: str, dedupe_key: str = "", extra_keys: Sequence[str] = ()) -> Loaded:
+        """One round trip: the dedupe marker, the state, the profile and any extra keys."""
         pipe = self.redis.pipeline(transaction=False)
-        pipe.get(self.keys.dedupe(channel, message_id) if message_id else self.keys.session(phone))
-        pipe.get(self.keys.session(phone))
+        pipe.get(dedupe_key or state_key)
+        pipe.get(state_key)
         pipe.hgetall(self.keys.profile(phone))
-        seen, raw_session, raw_profile = pipe.execute()
+        for key in extra_keys:
+            pipe.get(key)
+        seen, raw_state, raw_profile, *extras = pipe.execute()
         profile = {k.decode(): v.decode() for k, v in raw_profile.items()}
         return Loaded(
-            session=Session.from_dict(_json(raw_session)),
+            state=_json(raw_state),
             profile=Profile(
                 lang=profile.get("lang", ""),
                 country=profile.get("country", ""),
@@ -131,20 +153,20 @@ class Store:
             ),
             rev=profile.get("rev", "0"),
             first_seen=profile.get("first_seen", ""),
-            duplicate=_parts(seen) if message_id and seen is not None else None,
+            duplicate=_parts(seen) if dedupe_key and seen is not None else None,
+            extras={key: _json(raw) for key, raw in zip(extra_keys, extras, strict=True)},
         )
 
     def commit(
         self,
         phone: str,
         loaded: Loaded,
-        session: Session,
         profile: Profile,
-        parts: tuple[str, ...],
+        writes: Sequence[Write],
         log: Iterable[LogEntry],
         *,
-        channel: str,
-        message_id: str = "",
+        dedupe_key: str = "",
+        parts: tuple[str, ...] = (),
         now: float | None = None,
     ) -> tuple[str, tuple[str, ...]]:
         """One round trip. Returns ("ok", parts), ("duplicate", parts sent before) or ("conflict", ())."""
@@ -156,29 +178,25 @@ class Store:
             "last_seen": f"{now:.3f}",
             "first_seen": loaded.first_seen or f"{now:.3f}",
         }
-        if profile.opted_out:
-            fields["opted_out_at"] = f"{now:.3f}"
+        if profile.opted_out != loaded.profile.opted_out:
+            fields["opted_out_at" if profile.opted_out else "opted_in_at"] = f"{now:.3f}"
         args: list[str] = [
             loaded.rev,
-            "1" if message_id else "0",
+            "1" if dedupe_key else "0",
             PARTS_SEPARATOR.join(parts),
             str(self.dedupe_ttl),
-            "" if session == Session() else json.dumps(session.to_dict(), separators=(",", ":")),
-            str(self.session_ttl),
             str(self.log_max),
             str(int(now * 1000) - self.log_retention_ms),
             str(len(fields) * 2),
             *_flat(fields),
         ]
+        for w in writes:
+            args += ["" if w.value is None else json.dumps(w.value, separators=(",", ":")), str(w.ttl)]
         for entry in log:
             flat = _flat(entry.fields())
             args += [str(len(flat)), *flat]
-        keys = [
-            self.keys.profile(phone),
-            self.keys.session(phone),
-            self.keys.dedupe(channel, message_id) if message_id else self.keys.session(phone),
-            self.keys.log(),
-        ]
+        keys = [self.keys.profile(phone), dedupe_key or self.keys.profile(phone), self.keys.log()]
+        keys += [w.key for w in writes]
         status, value = self._commit(keys=keys, args=args)
         status = status.decode()
         if status == "duplicate":

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bot import conversation, services
-from bot.menu import Profile, Session, State
-from bot.store import CountingConnection, LogEntry, Store, counting_client
+from bot.menu import Profile
+from bot.store import CountingConnection, LogEntry, Store, Write, counting_client
 
 
 def test_an_inbound_message_costs_two_round_trips(config):
@@ -29,38 +29,36 @@ def test_an_inbound_message_costs_two_round_trips(config):
 def test_a_stale_write_is_refused(services):
     store: Store = services.store
     phone = "+254700000009"
-    a = store.load(phone, "sms", "SMa")
-    b = store.load(phone, "sms", "SMb")
-    moved = Session(State.MENU, page=1)
-    assert store.commit(phone, a, moved, Profile(lang="en"), ("x",), [], channel="sms", message_id="SMa")[0] == "ok"
-    status, parts = store.commit(phone, b, Session(), Profile(lang="en"), ("y",), [], channel="sms", message_id="SMb")
-    assert (status, parts) == ("conflict", ())
-    assert store.load(phone, "sms").session == moved
+    key = store.keys.session(phone)
+    a = store.load(phone, key, store.keys.dedupe("sms", "SMa"))
+    b = store.load(phone, key, store.keys.dedupe("sms", "SMb"))
+    moved = {"state": "menu", "page": 1}
+    first = store.commit(phone, a, Profile(lang="en"), [Write(key, moved, 60)], [],
+                         dedupe_key=store.keys.dedupe("sms", "SMa"), parts=("x",))  # fmt: skip
+    assert first == ("ok", ("x",))
+    second = store.commit(phone, b, Profile(lang="en"), [Write(key, None)], [],
+                          dedupe_key=store.keys.dedupe("sms", "SMb"), parts=("y",))  # fmt: skip
+    assert second == ("conflict", ())
+    assert store.load(phone, key).state == moved
     # The same message id again is a duplicate, answered with what was sent the first time.
-    again = store.load(phone, "sms", "SMa")
+    again = store.load(phone, key, store.keys.dedupe("sms", "SMa"))
     assert again.duplicate == ("x",)
 
 
 def test_profile_is_kept_and_session_expires(services, config):
     store: Store = services.store
     phone = "+254700000010"
-    loaded = store.load(phone, "sms")
-    store.commit(
-        phone,
-        loaded,
-        Session(State.MENU),
-        Profile(lang="en", country="KE", opted_out=True),
-        (),
-        [],
-        channel="sms",
-        now=1_700_000_000.0,
-    )
+    key = store.keys.session(phone)
+    loaded = store.load(phone, key)
+    profile = Profile(lang="en", country="KE", opted_out=True)
+    store.commit(phone, loaded, profile, [Write(key, {"state": "menu"}, 1800)], [], now=1_700_000_000.0)
     r = store.redis
     assert r.ttl(store.keys.profile(phone)) == -1
-    assert 0 < r.ttl(store.keys.session(phone)) <= config.get("SESSION_IDLE_SECONDS", 1800)
+    assert 0 < r.ttl(key) <= 1800
     fields = store.profile_fields(phone)
     assert fields["opted_out"] == "1" and fields["country"] == "KE" and fields["first_seen"] == "1700000000.000"
-    assert fields["rev"] == "1"
+    assert fields["opted_out_at"] == "1700000000.000" and fields["rev"] == "1"
+    assert store.load(phone, key).profile == profile
 
 
 def test_log_is_bounded_by_length_and_age(config):
@@ -68,8 +66,8 @@ def test_log_is_bounded_by_length_and_age(config):
     store = svc.store
     phone = "+254700000011"
     for n in range(300):
-        loaded = store.load(phone, "sms")
-        store.commit(phone, loaded, Session(), Profile(), (), [LogEntry("in", "sms", phone, f"m{n}")], channel="sms")
+        loaded = store.load(phone, store.keys.session(phone))
+        store.commit(phone, loaded, Profile(), [], [LogEntry("in", "sms", phone, f"m{n}")])
     assert store.redis.xlen(store.keys.log()) < 300
 
 
@@ -79,8 +77,8 @@ def test_log_entries_older_than_retention_are_trimmed(config):
     for n in range(1, 301):  # three days ago, in whole stream nodes
         store.redis.xadd(store.keys.log(), {"text": "old"}, id=f"{1_700_000_000_000 + n}-0")
     phone = "+254700000012"
-    loaded = store.load(phone, "sms")
-    store.commit(phone, loaded, Session(), Profile(), (), [LogEntry("in", "sms", phone, "new")], channel="sms")
+    loaded = store.load(phone, store.keys.session(phone))
+    store.commit(phone, loaded, Profile(), [], [LogEntry("in", "sms", phone, "new")])
     old = [f for _, f in store.log_entries(1000) if f.get("text") == "old"]
     assert len(old) < 100  # approximate trimming keeps at most one partly old node
     assert store.log_entries(1)[0][1]["text"] == "new"

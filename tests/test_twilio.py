@@ -74,7 +74,7 @@ def test_a_redelivered_message_neither_advances_nor_changes_the_reply(phone, ser
     first = replies(phone.post(form))
     again = replies(phone.post(form))
     assert first == again
-    assert services.store.load(phone.number, "sms").session.state.value == "detail"
+    assert services.store.load(phone.number, services.store.keys.session(phone.number)).state["state"] == "detail"
     following = phone.text("MORE")
     assert "Malaria 2/" in following[0]  # one step on from the detail, not two
     inbound = [f for _, f in services.store.log_entries() if f["direction"] == "in"]
@@ -174,9 +174,9 @@ def test_concurrent_messages_from_one_number_lose_no_update(app, services):
     for t in threads:
         t.join()
     assert not errors
-    session = services.store.load(setup.number, "sms").session
+    state = services.store.load(setup.number, services.store.keys.session(setup.number)).state
     # Start: message 1 shown. Ten steps alternate detail / next message: message 6 now shown.
-    assert (session.state.value, session.index) == ("message", 5)
+    assert (state["state"], state["index"]) == ("message", 5)
     assert len({tuple(r) for r in results}) == n, "each racer saw a different step"
     inbound = [f for _, f in services.store.log_entries(200) if f["direction"] == "in"]
     assert len(inbound) == n + 1
