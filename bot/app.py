@@ -6,9 +6,10 @@ import logging
 from collections.abc import Mapping
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bot import health, services, settings
-from bot.channels import twilio
+from bot.channels import africastalking, twilio
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,12 @@ def create_app(config: Mapping | None = None) -> Flask:
         log.warning("DEVELOPMENT MODE: Twilio signatures are NOT checked. Never expose this server.")
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024  # Twilio's largest inbound form is far smaller
 
+    if app.config["PROXY_COUNT"]:
+        n = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n, x_prefix=n)
+
     services.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(twilio.bp)
+    app.register_blueprint(africastalking.bp)
     return app

@@ -13,7 +13,6 @@ import re
 import string
 import unicodedata
 from dataclasses import dataclass, field, replace
-from functools import cached_property
 from pathlib import Path
 
 import yaml
@@ -126,15 +125,6 @@ class Catalog:
 
     def helpline(self, country: str | None) -> Helpline:
         return self.helplines.get((country or "").upper(), self.default_helpline)
-
-    @cached_property
-    def opt_out_words(self) -> frozenset[str]:
-        """STOP in any language stops: a wrong profile language must never trap anyone."""
-        return frozenset().union(*(lang.commands["opt_out"] for lang in self.languages.values()))
-
-    @cached_property
-    def help_words(self) -> frozenset[str]:
-        return frozenset().union(*(lang.commands["help"] for lang in self.languages.values()))
 
     def find_language(self, word: str) -> Language | None:
         """A language by its code, own name or alias, as a person might type it."""

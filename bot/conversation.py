@@ -36,6 +36,7 @@ class Reply:
     duplicate: bool = False
     event: str = ""
     step: menu.Step | None = None  # what the engine decided (None for a duplicate)
+    screen: str = ""  # USSD: the whole screen, CON/END included
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,8 @@ class Decision:
     step: menu.Step
     writes: Sequence[Write]
     logged_input: str  # the inbound text as the log should show it
+    log: bool = True  # False when nothing new happened (a gateway repeating itself)
+    screen: str = ""  # USSD: what is shown, logged instead of the parts
 
 
 class Busy(Exception):
@@ -76,15 +79,17 @@ def exchange(
             profile = replace(profile, country=phones.country(inbound.phone))
         decision = decide(loaded, profile)
         step = decision.step
-        log = [LogEntry("in", inbound.channel, inbound.phone, decision.logged_input, step.event.value, step.topic,
-                        step.message, inbound.message_id)]  # fmt: skip
-        if step.parts:  # one entry per reply, however many SMS it took
-            log.append(LogEntry("out", inbound.channel, inbound.phone, "\n".join(step.parts), step.event.value,
-                                step.topic, step.message, parts=str(len(step.parts))))  # fmt: skip
+        log = []
+        if decision.log:
+            log.append(LogEntry("in", inbound.channel, inbound.phone, decision.logged_input, step.event.value,
+                                step.topic, step.message, inbound.message_id))  # fmt: skip
+        if decision.log and (step.parts or decision.screen):  # one entry per reply, however many SMS it took
+            log.append(LogEntry("out", inbound.channel, inbound.phone, decision.screen or "\n".join(step.parts),
+                                step.event.value, step.topic, step.message, parts=str(len(step.parts))))  # fmt: skip
         status, parts = store.commit(inbound.phone, loaded, step.profile, decision.writes, log,
                                      dedupe_key=dedupe_key, parts=step.parts)  # fmt: skip
         if status == "ok":
-            return Reply(parts, event=step.event.value, step=step)
+            return Reply(parts, event=step.event.value, step=step, screen=decision.screen)
         if status == "duplicate":
             return Reply(parts, duplicate=True)
     raise Busy(inbound.phone)

@@ -177,9 +177,11 @@ def parse(text: str, session: Session, profile: Profile, catalog: Catalog) -> Ac
     """What an SMS text asks for, read in the person's language and in English."""
     lang = catalog.language(profile.lang)
     word = normalise_keyword(text[:READ_CHARS])
-    if word in catalog.opt_out_words:
+    # The person's language and English: a word that means STOP in one language can be
+    # an everyday word in another ("acha" is Swahili's "stop" and Hindi's "okay").
+    if lang.is_command(word, "opt_out"):
         return Action(Do.OPT_OUT)
-    if word in catalog.help_words:
+    if lang.is_command(word, "help"):
         return Action(Do.HELP)
     if profile.opted_out and lang.is_command(word, "opt_in"):
         return Action(Do.OPT_IN)

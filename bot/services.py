@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import cached_property
 
 import redis
 from flask import Flask, current_app
+from rq import Queue
 
-from bot import content, conversation, menu, settings
+from bot import content, conversation, menu, providers, settings, ussd
 from bot.content import Catalog
 from bot.store import Store
 
@@ -28,10 +30,26 @@ class Services:
         """Run one inbound message through the conversation."""
         return conversation.handle(self.store, self.catalog, inbound, limits=self.limits, context=self.context)
 
+    @cached_property
+    def ussd_limits(self) -> menu.Limits:
+        return replace(self.limits, **ussd.limits_for(self.config))
+
+    @cached_property
+    def provider(self) -> providers.Provider:
+        return providers.from_config(self.config)
+
+    def queue(self, name: str) -> Queue:
+        """An RQ queue: "replies" (one-off, first) or "bulk" (broadcasts)."""
+        return Queue(queue_name(self.config, name), connection=self.store.redis)
+
     def text(self, key: str, lang: str = "") -> str:
         """A system text with the program's name filled in (for replies outside the menu)."""
         language = self.catalog.language(lang or self.context.default_lang)
         return language.texts[key].format(program=self.context.program, contact=self.context.contact)
+
+
+def queue_name(config: Mapping, name: str) -> str:
+    return f"{config['REDIS_PREFIX']}{name}"
 
 
 def connect(url: str) -> redis.Redis:

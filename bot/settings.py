@@ -29,6 +29,29 @@ SETTINGS = (
     Setting("REDIS_URL", "", "Redis or Valkey URL; unset in dev and tests starts an embedded Valkey"),
     Setting("REDIS_PREFIX", "factsbot:", "prefix of every key factsbot writes"),
     Setting("TWILIO_AUTH_TOKEN", "", "checks X-Twilio-Signature; required in production", secret=True),
+    Setting("TWILIO_ACCOUNT_SID", "", "Twilio account that sends SMS (SMS_PROVIDER=twilio)"),
+    Setting("TWILIO_FROM", "", "sender number or short code for outbound SMS"),
+    Setting("TWILIO_MESSAGING_SERVICE_SID", "", "Messaging Service used instead of TWILIO_FROM"),
+    Setting("TWILIO_API_BASE", "", "another address for Twilio's API (tests point it at a local server)"),
+    Setting(
+        "SMS_PROVIDER", "", "outbound SMS: twilio, africastalking, console or record; default twilio (console in dev)"
+    ),
+    Setting("SMS_RECORD_PATH", "sent.jsonl", "file the record provider appends one JSON line per SMS to"),
+    Setting("SMS_MPS", 10, "provider's rate in segments per second, shared by all workers", int),
+    Setting("SEND_MAX_ATTEMPTS", 5, "tries of one outbound SMS on transient errors (429, 5xx, timeouts)", int),
+    Setting("AT_USERNAME", "", "Africa's Talking username (SMS_PROVIDER=africastalking)"),
+    Setting("AT_API_KEY", "", "Africa's Talking API key", secret=True),
+    Setting("AT_SENDER_ID", "", "Africa's Talking sender id or short code (optional)"),
+    Setting("AT_API_BASE", "https://api.africastalking.com", "Africa's Talking API address (sandbox or a test server)"),
+    Setting("AT_CALLBACK_TOKEN", "", "when set, Africa's Talking callbacks must carry ?token=<this>", secret=True),
+    Setting("AT_ALLOWED_IPS", "", "when set, callbacks only from these addresses or networks (comma-separated)"),
+    Setting("PROXY_COUNT", 0, "reverse proxies in front of the app, trusted for client address and scheme", int),
+    Setting("USSD_MAX_CHARS", 182, "characters per USSD screen, CON/END prefix included (GSM-7 text)", int),
+    Setting("USSD_MAX_CHARS_UCS2", 80, "characters per USSD screen when the text needs UCS-2 (e.g. Hindi)", int),
+    Setting("USSD_SESSION_SECONDS", 300, "how long a USSD session's state is kept", int),
+    Setting(
+        "USSD_RESUME_SECONDS", 600, "a number that dials again within this time may continue where it left off", int
+    ),
     Setting("PUBLIC_BASE_URL", "", "the address Twilio calls, e.g. https://sms.example.org (behind a proxy)"),
     Setting("SMS_SEGMENTS_PER_PART", 1, "segments one reply SMS may cost", int),
     Setting("SMS_MAX_PARTS", 3, "SMS per reply at most; the rest waits behind MORE", int),
@@ -84,6 +107,11 @@ def problems(config: Mapping) -> list[str]:
         for name in ("TWILIO_AUTH_TOKEN", "SECRET_KEY", "REDIS_URL"):
             if not config.get(name):
                 found.append(f"{name} is required in production")
+        provider = sms_provider(config)
+        if provider == "twilio" and not (config.get("TWILIO_FROM") or config.get("TWILIO_MESSAGING_SERVICE_SID")):
+            found.append("SMS_PROVIDER=twilio needs TWILIO_ACCOUNT_SID and TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID")
+        if provider == "africastalking" and not (config.get("AT_USERNAME") and config.get("AT_API_KEY")):
+            found.append("SMS_PROVIDER=africastalking needs AT_USERNAME and AT_API_KEY")
     bad = [item for item in codes(config["COUNTRY_LANGUAGES"]) if ":" not in item]
     if bad:
         found.append(f"COUNTRY_LANGUAGES entries must look like KE:sw, not {', '.join(bad)}")
@@ -105,6 +133,10 @@ def pairs(value: str) -> list[tuple[str, str]]:
         if country and lang:
             found.append((country.upper(), lang))
     return found
+
+
+def sms_provider(config: Mapping) -> str:
+    return config.get("SMS_PROVIDER") or ("console" if is_development(config) else "twilio")
 
 
 def is_development(config: Mapping) -> bool:

@@ -46,6 +46,14 @@ class Keys:
     def log(self) -> str:
         return f"{self.prefix}log"
 
+    def rate(self, name: str) -> str:
+        """The token bucket every worker draws from for one provider."""
+        return f"{self.prefix}rate:{name}"
+
+    def sent(self, provider_id: str) -> str:
+        """What we know of one outbound message, by the gateway's id (for delivery reports)."""
+        return f"{self.prefix}sent:{provider_id}"
+
 
 @dataclass(frozen=True)
 class Loaded:
@@ -77,6 +85,9 @@ class LogEntry:
     message: str = ""
     message_id: str = ""
     parts: str = ""  # how many SMS an outbound text took
+    status: str = ""  # outbound: sent, failed, opted_out, invalid, delivered...
+    reason: str = ""  # a failure in plain words
+    broadcast: str = ""
 
     def fields(self) -> dict[str, str]:
         return {k: v for k, v in self.__dict__.items() if v}
@@ -119,6 +130,38 @@ return {'ok', ''}
 """
 
 
+# KEYS: bucket. ARGV: rate (tokens per second), capacity, cost. Returns 0, or ms to wait.
+_TAKE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local rate, capacity, cost = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local b = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
+local tokens = tonumber(b[1]) or capacity
+local ts = tonumber(b[2]) or now
+tokens = math.min(capacity, tokens + math.max(0, now - ts) * rate / 1000)
+local wait = 0
+if tokens >= cost then tokens = tokens - cost else wait = math.ceil((cost - tokens) * 1000 / rate) end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(now))
+redis.call('PEXPIRE', KEYS[1], 60000)
+return wait
+"""
+
+SENT_TTL = 7 * 86_400  # delivery reports can arrive days late
+
+# KEYS: sent:<id>. ARGV: status, reason, now. Reports arrive out of order: a final status
+# (delivered, failed, undelivered) is never replaced by a later non-final one.
+_STATUS = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 'unknown' end
+local current = redis.call('HGET', KEYS[1], 'status')
+local final = {delivered = true, failed = true, undelivered = true}
+if final[current] and not final[ARGV[1]] then return 'kept' end
+if current == ARGV[1] then return 'same' end
+redis.call('HSET', KEYS[1], 'status', ARGV[1], 'status_at', ARGV[3])
+if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], 'reason', ARGV[2]) end
+return 'updated'
+"""
+
+
 class Store:
     """Sessions, profiles, dedupe markers and the message log of one deployment."""
 
@@ -130,6 +173,8 @@ class Store:
         self.log_max = int(config["LOG_MAX_ENTRIES"])
         self.log_retention_ms = int(config["LOG_RETENTION_DAYS"]) * 86_400_000
         self._commit = client.register_script(_COMMIT)
+        self._take = client.register_script(_TAKE)
+        self._status = client.register_script(_STATUS)
 
     def ping(self) -> bool:
         return bool(self.redis.ping())
@@ -202,6 +247,38 @@ class Store:
         if status == "duplicate":
             return status, _parts(value)
         return status, parts if status == "ok" else ()
+
+    # -- outbound ---------------------------------------------------------------------
+
+    def is_opted_out(self, phone: str) -> bool:
+        return self.redis.hget(self.keys.profile(phone), "opted_out") == b"1"
+
+    def take_tokens(self, bucket: str, cost: int, rate: float) -> float:
+        """Draw `cost` segments from a shared bucket; return 0, or the seconds to wait first."""
+        return int(self._take(keys=[self.keys.rate(bucket)], args=[rate, max(rate, cost), cost])) / 1000
+
+    def record_send(self, phone: str, entry: LogEntry, provider_id: str, *, opted_out: bool = False,
+                    invalid: bool = False, extra: Mapping[str, str] | None = None) -> None:  # fmt: skip
+        """Log an outbound SMS and what the gateway said, in one round trip."""
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.xadd(self.keys.log(), entry.fields(), maxlen=self.log_max, approximate=True)
+        if provider_id:
+            fields = {"phone": phone, "status": entry.event or "sent", **(extra or {})}
+            pipe.hset(self.keys.sent(provider_id), mapping=fields)
+            pipe.expire(self.keys.sent(provider_id), SENT_TTL)
+        if opted_out:
+            pipe.hset(self.keys.profile(phone), mapping={"opted_out": "1", "opted_out_at": f"{time.time():.3f}"})
+        if invalid:
+            pipe.hset(self.keys.profile(phone), "invalid", "1")
+        pipe.execute()
+
+    def record_status(self, provider_id: str, status: str, *, reason: str = "") -> str:
+        """A delivery report: "updated", "same", "kept" (final already) or "unknown" (not ours)."""
+        result = self._status(keys=[self.keys.sent(provider_id)], args=[status, reason, f"{time.time():.3f}"])
+        return result.decode()
+
+    def sent_fields(self, provider_id: str) -> dict[str, str]:
+        return {k.decode(): v.decode() for k, v in self.redis.hgetall(self.keys.sent(provider_id)).items()}
 
     def log_entries(self, count: int = 100) -> list[tuple[str, dict[str, str]]]:
         """Newest first, for operators and tests."""

@@ -34,7 +34,7 @@ def prefix(redis_url):
 
 
 @pytest.fixture
-def config(redis_url, prefix) -> dict:
+def config(redis_url, prefix, tmp_path) -> dict:
     return {
         **settings.from_env({}),  # defaults only: the developer's own environment must not leak in
         "FACTSBOT_ENV": "production",
@@ -43,6 +43,8 @@ def config(redis_url, prefix) -> dict:
         "PUBLIC_BASE_URL": BASE_URL,
         "REDIS_URL": redis_url,
         "REDIS_PREFIX": prefix,
+        "SMS_PROVIDER": "record",
+        "SMS_RECORD_PATH": str(tmp_path / "sent.jsonl"),
         "CHILD_HELPLINE": "",
         "EMERGENCY_NUMBER": "",
     }

@@ -1,0 +1,58 @@
+"""RQ jobs: thin shells. Each worker process builds its services once (its composition root)."""
+
+from __future__ import annotations
+
+import logging
+
+from rq import Retry
+
+from bot import outbound, services, settings
+
+log = logging.getLogger(__name__)
+_services: services.Services | None = None
+
+# Waits between tries of a send the gateway asked us to retry (429, 5xx, timeouts).
+RETRY_INTERVALS = [10, 30, 60, 120, 300]
+
+
+def current() -> services.Services:
+    global _services
+    if _services is None:
+        _services = services.build(settings.from_env())
+    return _services
+
+
+def retry(config) -> Retry | None:
+    attempts = int(config["SEND_MAX_ATTEMPTS"]) - 1
+    return Retry(max=attempts, interval=RETRY_INTERVALS[:attempts]) if attempts > 0 else None
+
+
+def enqueue_key_message(svc: services.Services, phone: str, topic_id: str, message_id: str) -> None:
+    """Queue a key message for one person, ahead of any broadcast."""
+    svc.queue("replies").enqueue(send_key_message, phone, topic_id, message_id, retry=retry(svc.config))
+
+
+def enqueue_reply(svc: services.Services, phone: str, parts: tuple[str, ...]) -> None:
+    """Queue the SMS of a reply that a gateway will not take in its HTTP response."""
+    for part in parts:
+        svc.queue("replies").enqueue(send_text, phone, part, "reply", retry=retry(svc.config))
+
+
+def send_text(phone: str, body: str, kind: str) -> str:
+    svc = current()
+    result = outbound.deliver(svc.store, svc.provider, phone, body, mps=svc.config["SMS_MPS"], kind=kind)
+    return result.outcome.value
+
+
+def send_key_message(phone: str, topic_id: str, message_id: str) -> str:
+    """A key message (short and detail) by SMS, in the person's language."""
+    svc = current()
+    lang = svc.catalog.language(svc.store.profile_fields(phone).get("lang"))
+    message = lang.topic(topic_id).message(message_id)
+    if message is None:
+        log.error("key message %s no longer exists; nothing sent", message_id)
+        return "missing"
+    body = f"{message.short}\n{message.detail}"
+    result = outbound.deliver(svc.store, svc.provider, phone, body, mps=svc.config["SMS_MPS"], kind="key_message",
+                              meta={"topic": topic_id, "message": message_id})  # fmt: skip
+    return result.outcome.value

@@ -1,0 +1,43 @@
+"""Sending one SMS that we start (not a reply in TwiML): opt-out check, shared rate, provider, record.
+
+Used by RQ jobs only, so a slow or failing gateway never holds up a webhook.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+
+from bot import segments
+from bot.phones import mask
+from bot.providers import Outcome, Provider, SendResult
+from bot.store import LogEntry, Store
+
+log = logging.getLogger(__name__)
+
+
+class TransientSendError(Exception):
+    """The gateway asked us to try later; RQ's Retry schedules the next attempt."""
+
+
+def deliver(store: Store, provider: Provider, phone: str, body: str, *, mps: float, kind: str,
+            meta: Mapping[str, str] | None = None) -> SendResult:  # fmt: skip
+    """Send `body` to `phone` unless they opted out; record what happened. Raises TransientSendError."""
+    meta = dict(meta or {})
+    if store.is_opted_out(phone):
+        return SendResult(Outcome.OPTED_OUT, reason="the person opted out (STOP) before this was sent")
+    body = segments.smart_encode(body)
+    cost = max(segments.count(body).segments, 1)
+    while (wait := store.take_tokens(provider.name, cost, mps)) > 0:
+        time.sleep(min(wait, 5.0))
+    result = provider.send(phone, body, meta)
+    if result.outcome is Outcome.RETRY:
+        log.warning("send to %s will be retried: %s", mask(phone), result.reason)
+        raise TransientSendError(result.reason)
+    entry = LogEntry("out", "sms", phone, body, kind, meta.get("topic", ""), meta.get("message", ""),
+                     message_id=result.provider_id, parts=str(cost), status=result.outcome.value,
+                     reason=result.reason, broadcast=meta.get("broadcast_id", ""))  # fmt: skip
+    store.record_send(phone, entry, result.provider_id, opted_out=result.outcome is Outcome.OPTED_OUT,
+                      invalid=result.outcome is Outcome.INVALID)  # fmt: skip
+    return result

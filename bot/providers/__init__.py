@@ -1,0 +1,60 @@
+"""Outbound SMS: one interface, a provider per gateway, chosen by SMS_PROVIDER.
+
+A provider sends one text to one number and says what happened in a `SendResult`;
+it never retries (the job that called it decides) and never raises for an answer the
+gateway gave: only for a transport failure worth retrying (`TransientError`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Protocol
+
+
+class Outcome(str, Enum):
+    SENT = "sent"  # accepted by the gateway
+    RETRY = "retry"  # try again later (rate limit, gateway trouble)
+    OPTED_OUT = "opted_out"  # the gateway says this person opted out: stop sending to them
+    INVALID = "invalid"  # not a number we can reach: stop sending to it
+    FAILED = "failed"  # refused for another reason; do not retry
+
+
+@dataclass(frozen=True)
+class SendResult:
+    outcome: Outcome
+    provider_id: str = ""  # the gateway's message id, for delivery reports
+    code: str = ""  # the gateway's error code
+    reason: str = ""  # in plain words, for operators
+    extra: dict = field(default_factory=dict)
+
+
+class Provider(Protocol):
+    name: str
+
+    def send(self, to: str, body: str, meta: Mapping[str, str]) -> SendResult: ...
+
+
+def from_config(config: Mapping) -> Provider:
+    """The provider SMS_PROVIDER names."""
+    from bot.settings import sms_provider
+
+    name = sms_provider(config)
+    if name == "twilio":
+        from bot.providers.twilio import TwilioProvider
+
+        return TwilioProvider(config)
+    if name == "africastalking":
+        from bot.providers.africastalking import AfricasTalkingProvider
+
+        return AfricasTalkingProvider(config)
+    if name == "record":
+        from bot.providers.local import RecordProvider
+
+        return RecordProvider(config["SMS_RECORD_PATH"])
+    if name == "console":
+        from bot.providers.local import ConsoleProvider
+
+        return ConsoleProvider()
+    raise ValueError(f"SMS_PROVIDER must be twilio, africastalking, console or record, not {name!r}")

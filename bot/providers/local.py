@@ -1,0 +1,43 @@
+"""Providers that send nothing: the console (development) and a JSON-lines recording (tests, demos)."""
+
+from __future__ import annotations
+
+import fcntl
+import itertools
+import json
+import sys
+import time
+from collections.abc import Mapping
+
+from bot.phones import mask
+from bot.providers import Outcome, SendResult
+
+
+class ConsoleProvider:
+    name = "console"
+
+    def __init__(self, stream=None):
+        self.stream = stream or sys.stderr
+        self._ids = itertools.count(1)
+
+    def send(self, to: str, body: str, meta: Mapping[str, str]) -> SendResult:
+        print(f"--- SMS to {mask(to)} ---\n{body}\n", file=self.stream, flush=True)
+        return SendResult(Outcome.SENT, provider_id=f"console-{next(self._ids)}")
+
+
+class RecordProvider:
+    """Appends each message as one JSON line; safe with many worker processes appending at once."""
+
+    name = "record"
+
+    def __init__(self, path: str):
+        self.path = path
+
+    def send(self, to: str, body: str, meta: Mapping[str, str]) -> SendResult:
+        line = json.dumps({"to": to, "body": body, **meta, "time": time.time()}, ensure_ascii=False) + "\n"
+        with open(self.path, "a", encoding="utf-8") as f:
+            fcntl.flock(f, fcntl.LOCK_EX)
+            f.write(line)
+            f.flush()
+            fcntl.flock(f, fcntl.LOCK_UN)
+        return SendResult(Outcome.SENT, provider_id=f"record-{time.time_ns()}")

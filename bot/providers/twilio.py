@@ -1,0 +1,79 @@
+"""Twilio's Messages API through the `twilio` package."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+
+from bot.providers import Outcome, SendResult
+
+# Error codes with a meaning for us (twilio.com/docs/api/errors); anything else 4xx fails.
+OPTED_OUT = {"21610"}
+INVALID = {"21211", "21614", "21217", "21401", "21421"}
+RETRY = {"20429", "20500", "20503", "30001"}
+
+REASONS = {
+    "21610": "the person replied STOP to this sender",
+    "21211": "not a valid phone number",
+    "21614": "not a mobile number",
+    "21408": "sending to this country is not enabled on the account",
+    "21617": "the message is too long",
+    "20429": "too many requests: Twilio asked us to slow down",
+    "30003": "the phone is switched off or unreachable",
+    "30005": "unknown number, or the SIM is no longer in use",
+    "30006": "a landline or a network we cannot reach",
+    "30007": "the carrier filtered the message",
+    "30008": "the carrier could not say why it failed",
+}
+
+
+class TwilioProvider:
+    name = "twilio"
+
+    def __init__(self, config: Mapping):
+        self.client = Client(
+            config["TWILIO_ACCOUNT_SID"],
+            config["TWILIO_AUTH_TOKEN"],
+            http_client=TwilioHttpClient(timeout=10),
+        )
+        if config.get("TWILIO_API_BASE"):
+            self.client.api.base_url = config["TWILIO_API_BASE"].rstrip("/")
+        self.sender = (
+            {"messaging_service_sid": config["TWILIO_MESSAGING_SERVICE_SID"]}
+            if config.get("TWILIO_MESSAGING_SERVICE_SID")
+            else {"from_": config["TWILIO_FROM"]}
+        )
+        base = config.get("PUBLIC_BASE_URL", "").rstrip("/")
+        self.status_callback = f"{base}/sms/twilio/status" if base else None
+
+    def send(self, to: str, body: str, meta: Mapping[str, str]) -> SendResult:
+        kwargs = {"to": to, "body": body, **self.sender}
+        if self.status_callback:
+            kwargs["status_callback"] = self.status_callback
+        try:
+            message = self.client.messages.create(**kwargs)
+        except TwilioRestException as e:
+            return _from_error(e)
+        except (TwilioException, OSError) as e:  # connection refused, timeout, TLS...
+            return SendResult(Outcome.RETRY, code="network", reason=f"could not reach Twilio ({type(e).__name__})")
+        return SendResult(Outcome.SENT, provider_id=message.sid or "")
+
+
+def _from_error(e: TwilioRestException) -> SendResult:
+    code = str(e.code or "")
+    reason = REASONS.get(code) or (e.msg or "Twilio refused the message").strip()
+    if code in OPTED_OUT:
+        return SendResult(Outcome.OPTED_OUT, code=code, reason=reason)
+    if code in INVALID:
+        return SendResult(Outcome.INVALID, code=code, reason=reason)
+    if code in RETRY or e.status == 429 or e.status >= 500:
+        return SendResult(Outcome.RETRY, code=code or str(e.status), reason=reason)
+    return SendResult(Outcome.FAILED, code=code or str(e.status), reason=reason)
+
+
+def describe(code: str) -> str:
+    """A Twilio error code in plain words, for delivery reports."""
+    return REASONS.get(str(code), f"Twilio error {code}" if code else "")
