@@ -22,6 +22,12 @@ def current() -> services.Services:
     return _services
 
 
+def use(svc: services.Services | None) -> None:
+    """Run jobs in this process with these services (tests and in-process workers)."""
+    global _services
+    _services = svc
+
+
 def retry(config) -> Retry | None:
     attempts = int(config["SEND_MAX_ATTEMPTS"]) - 1
     return Retry(max=attempts, interval=RETRY_INTERVALS[:attempts]) if attempts > 0 else None

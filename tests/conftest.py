@@ -27,9 +27,20 @@ def prefix(redis_url):
     value = f"fbtest:{uuid.uuid4().hex[:12]}:"
     yield value
     client = redis.Redis.from_url(redis_url)
-    keys = list(client.scan_iter(match=f"{value}*", count=1000))
-    if keys:
-        client.delete(*keys)
+    # RQ's own keys carry our queue names (rq:queue:<prefix>bulk, rq:finished:<prefix>bulk, ...)
+    # and list the jobs, whose keys do not.
+    rq_keys = list(client.scan_iter(match=f"rq:*{value}*", count=1000))
+    job_ids = set()
+    for key in rq_keys:
+        kind = client.type(key)
+        if kind == b"zset":
+            job_ids.update(client.zrange(key, 0, -1))
+        elif kind == b"list":
+            job_ids.update(client.lrange(key, 0, -1))
+    job_keys = [k for j in job_ids for k in (b"rq:job:" + j, b"rq:results:" + j)]
+    keys = list(client.scan_iter(match=f"{value}*", count=1000)) + rq_keys + job_keys
+    for i in range(0, len(keys), 500):
+        client.delete(*keys[i : i + 500])
     client.close()
 
 
@@ -62,7 +73,22 @@ def client(app):
 
 @pytest.fixture
 def services(app):
-    return app.extensions["factsbot"]
+    """The app's services; RQ jobs run in this process (SimpleWorker) use them too."""
+    from bot import jobs
+
+    svc = app.extensions["factsbot"]
+    jobs.use(svc)
+    yield svc
+    jobs.use(None)
+
+
+def recorded(config) -> list[dict]:
+    """What the record provider sent, one dict per SMS."""
+    import json
+    from pathlib import Path
+
+    path = Path(config["SMS_RECORD_PATH"])
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()] if path.exists() else []
 
 
 def sign(url: str, form: dict, token: str = AUTH_TOKEN) -> str:
