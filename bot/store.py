@@ -50,6 +50,9 @@ class Keys:
         """The token bucket every worker draws from for one provider."""
         return f"{self.prefix}rate:{name}"
 
+    def broadcast(self, broadcast_id: str) -> str:
+        return f"{self.prefix}broadcast:{broadcast_id}"
+
     def sent(self, provider_id: str) -> str:
         """What we know of one outbound message, by the gateway's id (for delivery reports)."""
         return f"{self.prefix}sent:{provider_id}"
@@ -146,20 +149,30 @@ redis.call('PEXPIRE', KEYS[1], 60000)
 return wait
 """
 
+# Delivery statuses a broadcast counts (the rest, e.g. "sending", are transitional).
+COUNTED_STATUSES = ("sent", "delivered", "failed", "undelivered")
 SENT_TTL = 7 * 86_400  # delivery reports can arrive days late
 
 # KEYS: sent:<id>. ARGV: status, reason, now. Reports arrive out of order: a final status
 # (delivered, failed, undelivered) is never replaced by a later non-final one.
 _STATUS = """
-if redis.call('EXISTS', KEYS[1]) == 0 then return 'unknown' end
-local current = redis.call('HGET', KEYS[1], 'status')
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'unknown', '', ''} end
+local current = redis.call('HGET', KEYS[1], 'status') or ''
+local broadcast = redis.call('HGET', KEYS[1], 'broadcast') or ''
 local final = {delivered = true, failed = true, undelivered = true}
-if final[current] and not final[ARGV[1]] then return 'kept' end
-if current == ARGV[1] then return 'same' end
+if final[current] and not final[ARGV[1]] then return {'kept', current, broadcast} end
+if current == ARGV[1] then return {'same', current, broadcast} end
 redis.call('HSET', KEYS[1], 'status', ARGV[1], 'status_at', ARGV[3])
 if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], 'reason', ARGV[2]) end
-return 'updated'
+return {'updated', current, broadcast}
 """
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    result: str  # updated, same, kept, unknown
+    before: str
+    broadcast: str
 
 
 class Store:
@@ -263,7 +276,9 @@ class Store:
         pipe = self.redis.pipeline(transaction=True)
         pipe.xadd(self.keys.log(), entry.fields(), maxlen=self.log_max, approximate=True)
         if provider_id:
-            fields = {"phone": phone, "status": entry.event or "sent", **(extra or {})}
+            fields = {"phone": phone, "status": entry.status or "sent", **(extra or {})}
+            if entry.broadcast:
+                fields["broadcast"] = entry.broadcast
             pipe.hset(self.keys.sent(provider_id), mapping=fields)
             pipe.expire(self.keys.sent(provider_id), SENT_TTL)
         if opted_out:
@@ -272,10 +287,22 @@ class Store:
             pipe.hset(self.keys.profile(phone), "invalid", "1")
         pipe.execute()
 
-    def record_status(self, provider_id: str, status: str, *, reason: str = "") -> str:
+    def record_status(self, provider_id: str, status: str, *, reason: str = "") -> StatusChange:
         """A delivery report: "updated", "same", "kept" (final already) or "unknown" (not ours)."""
-        result = self._status(keys=[self.keys.sent(provider_id)], args=[status, reason, f"{time.time():.3f}"])
-        return result.decode()
+        result, before, broadcast = self._status(
+            keys=[self.keys.sent(provider_id)], args=[status, reason, f"{time.time():.3f}"]
+        )
+        return StatusChange(result.decode(), before.decode(), broadcast.decode())
+
+    def broadcast_moved(self, broadcast_id: str, before: str, after: str) -> None:
+        """A broadcast message's delivery status changed: move one count from `before` to `after`."""
+        pipe = self.redis.pipeline(transaction=True)
+        key = self.keys.broadcast(broadcast_id)
+        if before in COUNTED_STATUSES:
+            pipe.hincrby(key, before, -1)
+        if after in COUNTED_STATUSES:
+            pipe.hincrby(key, after, 1)
+        pipe.execute()
 
     def sent_fields(self, provider_id: str) -> dict[str, str]:
         return {k.decode(): v.decode() for k, v in self.redis.hgetall(self.keys.sent(provider_id)).items()}

@@ -129,7 +129,7 @@ def delivery_report():
         return plain("id and status are required\n", 400)
     ours = AT_STATUSES.get(status.lower(), "sent")
     reason = form.get("failureReason", "").strip()[:200]
-    svc.store.record_status(message_id, ours, reason=reason or (status if ours == "failed" else ""))
+    svc.record_status(message_id, ours, reason or (status if ours == "failed" else ""))
     return plain("OK\n")
 
 

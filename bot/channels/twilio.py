@@ -11,6 +11,7 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
 from bot import conversation, phones, services
+from bot.providers.twilio import describe
 
 bp = Blueprint("twilio", __name__, url_prefix="/sms/twilio")
 log = logging.getLogger(__name__)
@@ -28,6 +29,7 @@ def called_url() -> str:
 
 
 def signature_ok() -> bool:
+    """Twilio signed this request with our auth token, for the URL it called."""
     token = services.get().config["TWILIO_AUTH_TOKEN"]
     if not token:
         return True  # development only: create_app refuses production without a token
@@ -59,3 +61,25 @@ def inbound():
         log.error("could not answer %s: %s", phones.mask(phone), type(e).__name__)
         return twiml((svc.text("apology"),))
     return twiml(reply.parts)
+
+
+# Twilio's message statuses -> ours: only these three are final for SMS.
+FINAL = {"delivered": "delivered", "undelivered": "undelivered", "failed": "failed"}
+
+
+@bp.post("/status")
+def status_callback():
+    """Delivery reports for messages we sent: deduped, and a final status never goes back."""
+    if not signature_ok():
+        abort(403)
+    sid = request.form.get("MessageSid", "").strip()
+    status = request.form.get("MessageStatus", "").strip().lower()
+    if not _SID.match(sid) or not status.isalpha():
+        return Response("MessageSid and MessageStatus are required\n", 400, mimetype="text/plain")
+    reason = describe(request.form.get("ErrorCode", "")) if status in ("undelivered", "failed") else ""
+    try:
+        services.get().record_status(sid, FINAL.get(status, "sent" if status == "sent" else status), reason)
+    except redis.RedisError as e:
+        log.error("status callback not recorded: %s", type(e).__name__)
+        return Response("try again\n", 503, mimetype="text/plain")  # Twilio retries
+    return Response("", 204)

@@ -1,0 +1,83 @@
+"""Delivery reports (Twilio status callbacks, Africa's Talking reports) and Africa's Talking inbound SMS."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import pytest
+from rq import SimpleWorker
+
+from bot.store import LogEntry
+from tests.conftest import BASE_URL, recorded, sign
+
+PHONE = "+256712345678"
+SID = "SM" + "a" * 32
+
+
+def status(client, form, path="/sms/twilio/status"):
+    return client.post(path, data=urlencode(form), content_type="application/x-www-form-urlencoded",
+                       headers={"X-Twilio-Signature": sign(BASE_URL + path, form)})  # fmt: skip
+
+
+@pytest.fixture
+def sent(services):
+    services.store.record_send(PHONE, LogEntry("out", "sms", PHONE, "hi", "reply", status="sent"), SID)
+    return services.store
+
+
+@pytest.mark.parametrize(
+    "sequence, final",
+    [(["sent", "delivered"], "delivered"), (["delivered", "sent"], "delivered"),  # late non-final never wins
+     (["sending", "undelivered", "sent"], "undelivered"), (["sent", "failed", "delivered"], "delivered"),
+     (["queued", "sent", "sent"], "sent")],
+)  # fmt: skip
+def test_twilio_status_callbacks(client, sent, sequence, final):
+    for value in sequence:
+        assert status(client, {"MessageSid": SID, "MessageStatus": value, "ErrorCode": "30003"}).status_code == 204
+    fields = sent.sent_fields(SID)
+    assert fields["status"] == final
+    if final == "undelivered":
+        assert fields["reason"] == "the phone is switched off or unreachable"
+
+
+def test_status_callbacks_must_be_signed(client, sent):
+    form = {"MessageSid": SID, "MessageStatus": "failed"}
+    assert client.post("/sms/twilio/status", data=form).status_code == 403
+    assert sent.sent_fields(SID)["status"] == "sent"
+
+
+def test_status_for_an_unknown_message_is_accepted_and_ignored(client, services):
+    assert status(client, {"MessageSid": "SM" + "b" * 32, "MessageStatus": "delivered"}).status_code == 204
+    assert services.store.sent_fields("SM" + "b" * 32) == {}
+
+
+@pytest.mark.parametrize(
+    "form", [{"MessageSid": SID}, {"MessageStatus": "sent"}, {"MessageSid": "../x", "MessageStatus": "sent"}]
+)
+def test_malformed_status_callbacks_are_400(client, form):
+    assert status(client, form).status_code == 400
+
+
+def test_africastalking_delivery_reports(client, services):
+    services.store.record_send(PHONE, LogEntry("out", "sms", PHONE, "hi", "reply", status="sent"), "ATXid_9")
+    post = lambda **f: client.post("/sms/africastalking/delivery", data={"id": "ATXid_9", **f})  # noqa: E731
+    assert post(status="Failed", failureReason="InsufficientCredit").status_code == 200
+    assert post(status="Sent").status_code == 200  # late and not final: ignored
+    fields = services.store.sent_fields("ATXid_9")
+    assert fields["status"] == "failed" and fields["reason"] == "InsufficientCredit"
+    assert client.post("/sms/africastalking/delivery", data={"status": "Success"}).status_code == 400
+
+
+def test_africastalking_inbound_sms_replies_through_the_queue(client, services, config):
+    form = {"from": PHONE, "to": "12345", "text": "malaria", "date": "2026-11-28", "id": "abc-123", "linkId": ""}
+    assert client.post("/sms/africastalking", data=form).status_code == 200
+    assert client.post("/sms/africastalking", data=form).status_code == 200  # redelivered: deduped on id
+    queue = services.queue("replies")
+    assert queue.count == 1
+    SimpleWorker([queue], connection=services.store.redis).work(burst=True)
+    (sms,) = recorded(config)
+    assert sms["to"] == PHONE and "Mosquitoes" in sms["body"]
+
+
+def test_africastalking_inbound_needs_id_and_from(client):
+    assert client.post("/sms/africastalking", data={"text": "hi"}).status_code == 400
