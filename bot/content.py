@@ -27,7 +27,7 @@ MESSAGE_FIELDS = ("id", "source", "confidence", "short", "detail")
 # A translation carries only its own words; sources, confidence and notes come from English.
 TRANSLATED_TOPIC_FIELDS = ("id", "chapter", "title", "label", "keywords", "messages")
 TRANSLATED_MESSAGE_FIELDS = ("id", "short", "detail")
-COMMANDS = ("opt_out", "opt_in", "help", "menu", "more", "back", "language")
+COMMANDS = ("opt_out", "opt_in", "help", "menu", "more", "back", "language", "join", "leave")
 _ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
 # SMS each text may cost. English is the reference: one GSM-7 SMS per key message.
@@ -419,9 +419,10 @@ class _Reader:
                 if key not in texts:
                     texts[key] = value
                     fallbacks.append(f"text {key}")
-                elif _fields(texts[key]) != _fields(value):
-                    own_fields, en_fields = sorted(_fields(texts[key])), sorted(_fields(value))
-                    self.problem(system, key, f"placeholders {own_fields} differ from English {en_fields}")
+                elif not _fields(texts[key]) <= _fields(value):
+                    # Leaving a placeholder out is a translator's choice; an unknown one would crash.
+                    unknown, en_fields = sorted(_fields(texts[key]) - _fields(value)), sorted(_fields(value))
+                    self.problem(system, key, f"placeholders {unknown} are not among English's {en_fields}")
         if not words and en is not None:
             fallbacks.append("words")
         commands = {}
@@ -520,4 +521,8 @@ REQUIRED_TEXTS = (
     "language_hint",
     "more_marker",
     "sms_sent",
+    "joined",
+    "left",
+    "join_which",
+    "invite_accepted",
 )

@@ -49,6 +49,9 @@ class Event(str, Enum):
     OPT_IN = "opt_in"
     LANGUAGE = "language"
     SEND_SMS = "send_sms"
+    JOINED = "joined"
+    LEFT = "left"
+    INVITE_ACCEPTED = "invite_accepted"
     SILENT = "silent"
     HINT = "hint"
 
@@ -68,6 +71,9 @@ class Do(str, Enum):
     NEXT_TIP = "next_tip"  # skip to the next key message
     SHOW = "show"  # show the current place again
     SEND_SMS = "send_sms"  # send the current key message by SMS
+    JOIN = "join"  # value: topic id ("" for the current topic)
+    LEAVE = "leave"  # value: topic id
+    ACCEPT_INVITE = "accept_invite"  # YES to a field worker's invitation
     EMPTY = "empty"
     UNKNOWN = "unknown"
 
@@ -116,6 +122,9 @@ class Profile:
     lang: str = ""
     country: str = ""
     opted_out: bool = False
+    subscriptions: tuple[str, ...] = ()  # topic ids with a drip series running
+    groups: tuple[str, ...] = ()  # field workers' groups this person joined (said YES)
+    invite: str = ""  # a group this person was invited to and has not answered yet
 
 
 @dataclass(frozen=True)
@@ -145,6 +154,7 @@ class Context:
     contact: str = "your local health worker"
     default_lang: str = "en"
     country_languages: tuple[tuple[str, str], ...] = ()  # (ISO country, language) for first contacts
+    drip_days: int = 7
 
     def first_language(self, country: str) -> str:
         return dict(self.country_languages).get(country, self.default_lang)
@@ -183,9 +193,15 @@ def parse(text: str, session: Session, profile: Profile, catalog: Catalog) -> Ac
         return Action(Do.OPT_OUT)
     if lang.is_command(word, "help"):
         return Action(Do.HELP)
+    if profile.invite and lang.is_command(word, "opt_in"):
+        return Action(Do.ACCEPT_INVITE)
     if profile.opted_out and lang.is_command(word, "opt_in"):
         return Action(Do.OPT_IN)
     head, _, rest = word.partition(" ")
+    for command, do in (("join", Do.JOIN), ("leave", Do.LEAVE)):
+        if lang.is_command(head, command):
+            topic = find_topic(rest, lang) if rest else None
+            return Action(do, topic.id if topic else ("?" if rest else ""))
     if lang.is_command(head, "language"):
         return Action(Do.LANGUAGE, _language_code(rest, catalog))
     if session.state is State.LANGUAGE and word.isdigit():
@@ -227,6 +243,10 @@ def act(
         return turn.say(Session(), Event.OPT_OUT, turn.text("stopped"), profile=replace(profile, opted_out=True))
     if do is Do.HELP:
         return turn.say(session, Event.HELP, turn.text("help"))
+    if do is Do.ACCEPT_INVITE:
+        joined = replace(profile, opted_out=False, invite="", groups=tuple(sorted({*profile.groups, profile.invite})))
+        return turn.say(session, Event.INVITE_ACCEPTED, turn.text("invite_accepted", group=profile.invite.upper()),
+                        profile=joined)  # fmt: skip
     if profile.opted_out:
         if do is Do.OPT_IN:
             opted_in = replace(profile, opted_out=False)
@@ -250,6 +270,8 @@ def act(
         Do.NEXT_TIP: turn.next_tip,
         Do.SHOW: turn.show,
         Do.SEND_SMS: turn.send_sms,
+        Do.JOIN: lambda: turn.join(str(action.value)),
+        Do.LEAVE: lambda: turn.leave(str(action.value)),
         Do.EMPTY: lambda: turn.say(session, Event.HINT, turn.text("empty")),
         Do.UNKNOWN: lambda: turn.say(session, Event.HINT, turn.text("unknown")),
     }
@@ -372,7 +394,7 @@ class _Turn:
         topic = self.lang.topic(s.topic)
         if s.index + 1 < len(topic.messages):
             return self.show_message(topic, s.index + 1)
-        end = self.text("topic_end", label=topic.label)
+        end = self.text("topic_end", label=topic.label, keyword=_keyword(topic), days=self.context.drip_days)
         return self.say(Session(State.MENU), Event.TOPIC_END, end, topic=topic.id)
 
     def show(self) -> Step:
@@ -392,6 +414,30 @@ class _Turn:
         topic = self.lang.topic(s.topic)
         m = topic.messages[s.index]
         return self.say(replace(s, pending=""), Event.SEND_SMS, self.text("sms_sent"), topic=topic.id, message=m.id)
+
+    # -- subscriptions --------------------------------------------------------------
+
+    def _subscription_topic(self, value: str) -> Topic | None:
+        if value == "?":
+            return None
+        topic_id = value or (self.session.topic if self.session.state in (State.MESSAGE, State.DETAIL) else "")
+        return self.lang.topic(topic_id) if topic_id else None
+
+    def join(self, value: str) -> Step:
+        topic = self._subscription_topic(value)
+        if topic is None:
+            return self.say(self.session, Event.HINT, self.text("join_which"))
+        profile = replace(self.profile, subscriptions=tuple(sorted({*self.profile.subscriptions, topic.id})))
+        text = self.text("joined", label=topic.label, days=self.context.drip_days, keyword=_keyword(topic))
+        return self.say(self.session, Event.JOINED, text, profile=profile, topic=topic.id)
+
+    def leave(self, value: str) -> Step:
+        topic = self._subscription_topic(value)
+        if topic is None:
+            return self.say(self.session, Event.HINT, self.text("join_which"))
+        profile = replace(self.profile, subscriptions=tuple(t for t in self.profile.subscriptions if t != topic.id))
+        text = self.text("left", label=topic.label, keyword=_keyword(topic))
+        return self.say(self.session, Event.LEFT, text, profile=profile, topic=topic.id)
 
     # -- key messages ---------------------------------------------------------------
 
@@ -426,6 +472,11 @@ class _Turn:
             return ""
         h = self.catalog.helpline(self.profile.country)
         return "\n" + self.text("helpline", child=h.child, emergency=h.emergency)
+
+
+def _keyword(topic: Topic) -> str:
+    """The word to text for a topic: its first keyword, else its label."""
+    return str(topic.keywords[0]).upper() if topic.keywords else topic.label.upper()
 
 
 @lru_cache(maxsize=256)

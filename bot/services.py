@@ -82,6 +82,7 @@ def build(config: Mapping, client: redis.Redis | None = None) -> Services:
             contact=config["SUPPORT_CONTACT"],
             default_lang=config["DEFAULT_LANGUAGE"],
             country_languages=tuple(settings.pairs(config["COUNTRY_LANGUAGES"])),
+            drip_days=config["DRIP_INTERVAL_DAYS"],
         ),
     )
 

@@ -52,6 +52,12 @@ SETTINGS = (
     Setting(
         "USSD_RESUME_SECONDS", 600, "a number that dials again within this time may continue where it left off", int
     ),
+    Setting("DRIP_INTERVAL_DAYS", 7, "days between a subscription's tips", int),
+    Setting("DRIP_FIRST_DELAY_SECONDS", 3600, "when a new subscription's first tip is due", int),
+    Setting("QUIET_HOURS", "21-8", "no subscription tips between these local hours (start-end, 24h clock)"),
+    Setting("TIMEZONE", "", "one timezone for every recipient (e.g. Africa/Nairobi); default: from the number"),
+    Setting("BROADCAST_BATCH_SIZE", 500, "recipients per RQ job of a broadcast", int),
+    Setting("FIELDWORKER_DAILY_BROADCASTS", 5, "broadcasts one field worker may send per day", int),
     Setting("PUBLIC_BASE_URL", "", "the address Twilio calls, e.g. https://sms.example.org (behind a proxy)"),
     Setting("SMS_SEGMENTS_PER_PART", 1, "segments one reply SMS may cost", int),
     Setting("SMS_MAX_PARTS", 3, "SMS per reply at most; the rest waits behind MORE", int),

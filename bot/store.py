@@ -46,6 +46,55 @@ class Keys:
     def log(self) -> str:
         return f"{self.prefix}log"
 
+    def optouts(self) -> str:
+        """Everyone who opted out, kept beside the profiles so audiences are one set operation."""
+        return f"{self.prefix}optouts"
+
+    def group(self, name: str) -> str:
+        return f"{self.prefix}group:{name}"
+
+    def groups(self) -> str:
+        return f"{self.prefix}groups"
+
+    def invite(self, phone: str) -> str:
+        return f"{self.prefix}invite:{phone}"
+
+    def fieldworker(self, phone: str) -> str:
+        return f"{self.prefix}fieldworker:{phone}"
+
+    def fieldworkers(self) -> str:
+        return f"{self.prefix}fieldworkers"
+
+    def pending_broadcast(self, phone: str) -> str:
+        """A field worker's broadcast waiting for YES."""
+        return f"{self.prefix}pending:{phone}"
+
+    def daily_count(self, phone: str, day: str) -> str:
+        return f"{self.prefix}count:{day}:{phone}"
+
+    def drip(self) -> str:
+        """Subscriptions by when their next tip is due: members are "phone|topic"."""
+        return f"{self.prefix}drip"
+
+    def drip_position(self) -> str:
+        return f"{self.prefix}drip:position"
+
+    def broadcasts(self) -> str:
+        return f"{self.prefix}broadcasts"
+
+    def broadcast_seq(self) -> str:
+        return f"{self.prefix}broadcast:seq"
+
+    def audience(self, broadcast_id: str) -> str:
+        return f"{self.prefix}broadcast:{broadcast_id}:audience"
+
+    def recipients(self, broadcast_id: str) -> str:
+        """Each recipient's state in a broadcast: i in flight, s sent, f failed, x excluded, o opted out."""
+        return f"{self.prefix}broadcast:{broadcast_id}:recipients"
+
+    def batches_done(self, broadcast_id: str) -> str:
+        return f"{self.prefix}broadcast:{broadcast_id}:done"
+
     def rate(self, name: str) -> str:
         """The token bucket every worker draws from for one provider."""
         return f"{self.prefix}rate:{name}"
@@ -76,6 +125,25 @@ class Write:
     value: dict | None
     ttl: int = 0
 
+    def op(self) -> Op:
+        if self.value is None:
+            return Op("DEL", self.key)
+        return Op("SET", self.key, json.dumps(self.value, separators=(",", ":")), "EX", str(self.ttl))
+
+
+@dataclass(frozen=True)
+class Op:
+    """One more command for a commit to run atomically: SADD, SREM, ZADD, ZREM, HSET, HDEL, SET, DEL."""
+
+    command: str
+    key: str
+    args: tuple[str, ...] = ()
+
+    def __init__(self, command: str, key: str, *args: str):
+        object.__setattr__(self, "command", command)
+        object.__setattr__(self, "key", key)
+        object.__setattr__(self, "args", tuple(str(a) for a in args))
+
 
 @dataclass(frozen=True)
 class LogEntry:
@@ -98,7 +166,7 @@ class LogEntry:
 
 # KEYS: profile, dedupe, log, then one key per write
 # ARGV: rev, has_dedupe, dedupe_value, dedupe_ttl, maxlen, minid, n_profile_fields, fields...,
-#       per write: value (empty: delete), ttl; then per log entry: n_fields, fields...
+#       per write: command, n_args, args...; then per log entry: n_fields, fields...
 _COMMIT = """
 if ARGV[2] == '1' then
   local seen = redis.call('GET', KEYS[2])
@@ -112,13 +180,14 @@ local profile = {'rev', tostring(tonumber(rev) + 1)}
 for j = 1, n do profile[#profile + 1] = ARGV[i + j] end
 redis.call('HSET', KEYS[1], unpack(profile))
 i = i + n + 1
+local allowed = {SET = true, DEL = true, SADD = true, SREM = true, ZADD = true, ZREM = true, HSET = true, HDEL = true}
 for k = 4, #KEYS do
-  if ARGV[i] == '' then
-    redis.call('DEL', KEYS[k])
-  else
-    redis.call('SET', KEYS[k], ARGV[i], 'EX', ARGV[i + 1])
-  end
-  i = i + 2
+  local command, count = ARGV[i], tonumber(ARGV[i + 1])
+  if not allowed[command] then return redis.error_reply('command not allowed in commit: ' .. command) end
+  local args = {}
+  for j = 1, count do args[j] = ARGV[i + 1 + j] end
+  redis.call(command, KEYS[k], unpack(args))
+  i = i + 2 + count
 end
 if ARGV[2] == '1' then redis.call('SET', KEYS[2], ARGV[3], 'EX', ARGV[4]) end
 while i <= #ARGV do
@@ -182,6 +251,7 @@ class Store:
         self.redis = client
         self.keys = Keys(config["REDIS_PREFIX"])
         self.session_ttl = int(config["SESSION_IDLE_SECONDS"])
+        self.first_drip_delay = int(config["DRIP_FIRST_DELAY_SECONDS"])
         self.dedupe_ttl = int(config["DEDUPE_SECONDS"])
         self.log_max = int(config["LOG_MAX_ENTRIES"])
         self.log_retention_ms = int(config["LOG_RETENTION_DAYS"]) * 86_400_000
@@ -204,11 +274,7 @@ class Store:
         profile = {k.decode(): v.decode() for k, v in raw_profile.items()}
         return Loaded(
             state=_json(raw_state),
-            profile=Profile(
-                lang=profile.get("lang", ""),
-                country=profile.get("country", ""),
-                opted_out=profile.get("opted_out") == "1",
-            ),
+            profile=profile_from(profile),
             rev=profile.get("rev", "0"),
             first_seen=profile.get("first_seen", ""),
             duplicate=_parts(seen) if dedupe_key and seen is not None else None,
@@ -220,7 +286,7 @@ class Store:
         phone: str,
         loaded: Loaded,
         profile: Profile,
-        writes: Sequence[Write],
+        writes: Sequence[Write | Op],
         log: Iterable[LogEntry],
         *,
         dedupe_key: str = "",
@@ -233,9 +299,13 @@ class Store:
             "lang": profile.lang,
             "country": profile.country,
             "opted_out": "1" if profile.opted_out else "0",
+            "subs": ",".join(profile.subscriptions),
+            "groups": ",".join(profile.groups),
             "last_seen": f"{now:.3f}",
             "first_seen": loaded.first_seen or f"{now:.3f}",
         }
+        ops = [w.op() if isinstance(w, Write) else w for w in writes]
+        ops += self.membership_ops(phone, loaded.profile, profile, now)
         if profile.opted_out != loaded.profile.opted_out:
             fields["opted_out_at" if profile.opted_out else "opted_in_at"] = f"{now:.3f}"
         args: list[str] = [
@@ -248,13 +318,13 @@ class Store:
             str(len(fields) * 2),
             *_flat(fields),
         ]
-        for w in writes:
-            args += ["" if w.value is None else json.dumps(w.value, separators=(",", ":")), str(w.ttl)]
+        for op in ops:
+            args += [op.command, str(len(op.args)), *op.args]
         for entry in log:
             flat = _flat(entry.fields())
             args += [str(len(flat)), *flat]
         keys = [self.keys.profile(phone), dedupe_key or self.keys.profile(phone), self.keys.log()]
-        keys += [w.key for w in writes]
+        keys += [op.key for op in ops]
         status, value = self._commit(keys=keys, args=args)
         status = status.decode()
         if status == "duplicate":
@@ -307,6 +377,23 @@ class Store:
     def sent_fields(self, provider_id: str) -> dict[str, str]:
         return {k.decode(): v.decode() for k, v in self.redis.hgetall(self.keys.sent(provider_id)).items()}
 
+    def membership_ops(self, phone: str, before: Profile, after: Profile, now: float) -> list[Op]:
+        """Keep the sets that audiences are built from in step with a person's profile."""
+        ops = []
+        if after.opted_out != before.opted_out:
+            ops.append(Op("SADD" if after.opted_out else "SREM", self.keys.optouts(), phone))
+        for group in set(after.groups) - set(before.groups):
+            ops.append(Op("SADD", self.keys.group(group), phone))
+        for group in set(before.groups) - set(after.groups):
+            ops.append(Op("SREM", self.keys.group(group), phone))
+        for topic in set(after.subscriptions) - set(before.subscriptions):
+            ops.append(Op("ZADD", self.keys.drip(), f"{now + self.first_drip_delay:.0f}", f"{phone}|{topic}"))
+            ops.append(Op("HSET", self.keys.drip_position(), f"{phone}|{topic}", "0"))
+        for topic in set(before.subscriptions) - set(after.subscriptions):
+            ops.append(Op("ZREM", self.keys.drip(), f"{phone}|{topic}"))
+            ops.append(Op("HDEL", self.keys.drip_position(), f"{phone}|{topic}"))
+        return ops
+
     def log_entries(self, count: int = 100) -> list[tuple[str, dict[str, str]]]:
         """Newest first, for operators and tests."""
         rows = self.redis.xrevrange(self.keys.log(), count=count)
@@ -329,6 +416,16 @@ class CountingConnection(redis.Connection):
 def counting_client(url: str) -> redis.Redis:
     pool = redis.ConnectionPool(connection_class=CountingConnection, **redis.connection.parse_url(url))
     return redis.Redis(connection_pool=pool)
+
+
+def profile_from(fields: Mapping[str, str]) -> Profile:
+    return Profile(
+        lang=fields.get("lang", ""),
+        country=fields.get("country", ""),
+        opted_out=fields.get("opted_out") == "1",
+        subscriptions=tuple(filter(None, fields.get("subs", "").split(","))),
+        groups=tuple(filter(None, fields.get("groups", "").split(","))),
+    )
 
 
 def _flat(fields: Mapping[str, str]) -> list[str]:
