@@ -101,7 +101,16 @@ def dev(port: int | None, host: str) -> None:
         fg="yellow",
         err=True,
     )
-    app.run(host=host, port=port, debug=False, use_reloader=False)
+    import subprocess
+    import sys
+
+    # One worker beside the dev server, so "send me by SMS" and broadcasts happen (on the console).
+    worker_process = subprocess.Popen([sys.executable, "-m", "bot.cli", "worker"], env=os.environ.copy())
+    try:
+        app.run(host=host, port=port, debug=False, use_reloader=False)
+    finally:
+        worker_process.terminate()
+        worker_process.wait(timeout=10)
 
 
 @main.command("chat")
@@ -130,6 +139,167 @@ def chat(phone: str) -> None:
             click.echo(part)
         if not reply.parts:
             click.secho("[no reply]", fg="cyan", err=True)
+
+
+def _services():
+    from bot import embedded, services
+
+    return services.build({**settings.from_env(), "REDIS_URL": embedded.redis_url()})
+
+
+def _phone(value: str) -> str:
+    from bot import phones
+
+    number = phones.normalise(value, settings.from_env()["DEFAULT_REGION"])
+    if number is None:
+        raise click.BadParameter(f"{value!r} is not a phone number in +country format")
+    return number
+
+
+# --- field workers ----------------------------------------------------------------------
+
+
+@main.group("fieldworker")
+def fieldworker_group() -> None:
+    """Community health workers who may invite families and send broadcasts by SMS."""
+
+
+@fieldworker_group.command("add")
+@click.argument("phone")
+@click.option("--name", required=True)
+@click.option("--groups", required=True, help="comma-separated, e.g. kisumu,siaya")
+def fieldworker_add(phone: str, name: str, groups: str) -> None:
+    """Register (or update) a field worker."""
+    from bot.store import FieldWorkers
+
+    names = settings.codes(groups)
+    FieldWorkers(_services().store).add(_phone(phone), name.strip(), names)
+    click.echo(f"{name.strip()} ({_phone(phone)}) may reach: {', '.join(names)}")
+
+
+@fieldworker_group.command("list")
+def fieldworker_list() -> None:
+    from bot.store import FieldWorkers
+
+    svc = _services()
+    workers = FieldWorkers(svc.store)
+    for w in workers.all():
+        sizes = ", ".join(f"{g} ({workers.group_size(g)})" for g in w["groups"])
+        click.echo(f"{w['phone']}  {w['name']}  {sizes}")
+
+
+@fieldworker_group.command("remove")
+@click.argument("phone")
+def fieldworker_remove(phone: str) -> None:
+    from bot.store import FieldWorkers
+
+    if not FieldWorkers(_services().store).remove(_phone(phone)):
+        raise click.ClickException(f"{phone} is not a field worker")
+    click.echo(f"removed {phone}")
+
+
+# --- broadcasts -------------------------------------------------------------------------
+
+
+@main.group("broadcast")
+def broadcast_group() -> None:
+    """Send a key message to groups of subscribed families (delivered by `factsbot worker`)."""
+
+
+@broadcast_group.command("create")
+@click.option("--topic", required=True, help="topic id or keyword, e.g. malaria")
+@click.option("--message", "number", type=int, required=True, help="key message number in the topic")
+@click.option("--group", "groups", multiple=True, help="a group (repeat for several)")
+@click.option("--all", "everyone", is_flag=True, help="every group")
+@click.option("--at", "at", default=None, help="start time, ISO 8601 (e.g. 2026-12-01T09:00, UTC unless an offset)")
+def broadcast_create(topic: str, number: int, groups: tuple[str, ...], everyone: bool, at: str | None) -> None:
+    from datetime import datetime, timezone
+
+    from bot import broadcasts, content, menu
+
+    svc = _services()
+    found = menu.find_topic(content.normalise_keyword(topic), svc.catalog.language("en"))
+    if found is None:
+        raise click.BadParameter(f"no topic {topic!r}", param_hint="--topic")
+    names = sorted(g.decode() for g in svc.store.redis.smembers(svc.store.keys.groups())) if everyone else [
+        g.lower() for g in groups]  # fmt: skip
+    when = None
+    if at:
+        try:
+            when = datetime.fromisoformat(at)
+        except ValueError:
+            raise click.BadParameter(f"{at!r} is not an ISO 8601 time", param_hint="--at") from None
+        when = when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+    try:
+        bid = broadcasts.create(svc, topic_id=found.id, number=number, groups=names, created_by="cli", at=when)
+    except broadcasts.BroadcastError as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(broadcasts.describe(broadcasts.Broadcasts(svc.store).get(bid)))
+
+
+@broadcast_group.command("status")
+@click.argument("broadcast_id", required=False)
+def broadcast_status(broadcast_id: str | None) -> None:
+    """One broadcast's progress, or the latest twenty."""
+    from bot import broadcasts
+
+    store = broadcasts.Broadcasts(_services().store)
+    rows = [store.get(broadcast_id)] if broadcast_id else store.recent(20)
+    if broadcast_id and not rows[0]:
+        raise click.ClickException(f"no broadcast {broadcast_id}")
+    for info in rows:
+        click.echo(broadcasts.describe(info))
+
+
+def _control(action: str, broadcast_id: str) -> None:
+    from bot import broadcasts
+
+    svc = _services()
+    if not getattr(broadcasts, action)(svc, broadcast_id):
+        info = broadcasts.Broadcasts(svc.store).get(broadcast_id)
+        raise click.ClickException(f"cannot {action} {broadcast_id} ({info.get('status', 'no such broadcast')})")
+    click.echo(broadcasts.describe(broadcasts.Broadcasts(svc.store).get(broadcast_id)))
+
+
+@broadcast_group.command("pause")
+@click.argument("broadcast_id")
+def broadcast_pause(broadcast_id: str) -> None:
+    _control("pause", broadcast_id)
+
+
+@broadcast_group.command("resume")
+@click.argument("broadcast_id")
+def broadcast_resume(broadcast_id: str) -> None:
+    _control("resume", broadcast_id)
+
+
+@broadcast_group.command("cancel")
+@click.argument("broadcast_id")
+def broadcast_cancel(broadcast_id: str) -> None:
+    _control("cancel", broadcast_id)
+
+
+# --- workers ----------------------------------------------------------------------------
+
+
+@main.command("worker")
+@click.option("--burst", is_flag=True, help="stop when the queues are empty")
+def worker(burst: bool) -> None:
+    """An RQ worker for replies (first) and broadcasts; recovers broadcasts a crash interrupted."""
+    from rq import Worker
+
+    from bot import broadcasts, drip, jobs
+    from bot.services import queue_name
+
+    svc = _services()
+    jobs.use(svc)
+    recovered = broadcasts.recover(svc)
+    if recovered:
+        click.echo(f"requeued unfinished batches of {', '.join(recovered)}", err=True)
+    drip.schedule_ticks(svc)
+    queues = [svc.queue("replies"), svc.queue("bulk")]
+    click.echo(f"worker on {', '.join(queue_name(svc.config, q) for q in ('replies', 'bulk'))}", err=True)
+    Worker(queues, connection=svc.store.redis).work(burst=burst, with_scheduler=True)
 
 
 if __name__ == "__main__":

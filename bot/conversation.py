@@ -12,6 +12,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
+from bot import fieldwork as fieldwork_
 from bot import menu, phones
 from bot.content import Catalog
 from bot.store import Loaded, LogEntry, Store, Write
@@ -48,6 +49,7 @@ class Decision:
     logged_input: str  # the inbound text as the log should show it
     log: bool = True  # False when nothing new happened (a gateway repeating itself)
     screen: str = ""  # USSD: what is shown, logged instead of the parts
+    effects: Sequence[Callable[[], None]] = ()  # run once the commit succeeded (never for a duplicate)
 
 
 class Busy(Exception):
@@ -89,20 +91,51 @@ def exchange(
         status, parts = store.commit(inbound.phone, loaded, step.profile, decision.writes, log,
                                      dedupe_key=dedupe_key, parts=step.parts)  # fmt: skip
         if status == "ok":
+            for effect in decision.effects:
+                effect()
             return Reply(parts, event=step.event.value, step=step, screen=decision.screen)
         if status == "duplicate":
             return Reply(parts, duplicate=True)
     raise Busy(inbound.phone)
 
 
-def handle(store: Store, catalog: Catalog, inbound: Inbound, *, limits: menu.Limits, context: menu.Context) -> Reply:
-    """An inbound SMS: one step of the menu for this number."""
+def handle(
+    store: Store,
+    catalog: Catalog,
+    inbound: Inbound,
+    *,
+    limits: menu.Limits,
+    context: menu.Context,
+    fieldwork: Callable[[dict, str, dict | None], fieldwork_.Outcome | None] | None = None,
+) -> Reply:
+    """An inbound SMS: one step of the menu for this number (or a field worker's command)."""
     text = clean(inbound.text)
-    state_key = store.keys.session(inbound.phone)
+    keys = store.keys
+    state_key = keys.session(inbound.phone)
+    invite_key, worker_key, pending_key = (keys.invite(inbound.phone), keys.fieldworker(inbound.phone),
+                                           keys.pending_broadcast(inbound.phone))  # fmt: skip
 
     def decide(loaded: Loaded, profile: menu.Profile) -> Decision:
-        step = menu.step(menu.Session.from_dict(loaded.state), profile, text, catalog, limits, context)
+        session = menu.Session.from_dict(loaded.state)
+        worker = loaded.extras.get(worker_key)
+        outcome = fieldwork(worker, text, loaded.extras.get(pending_key)) if worker and fieldwork else None
+        if outcome is not None:
+            step = menu.Step(session, profile, tuple(menu_split(outcome.reply, limits)), menu.Event.FIELDWORK)
+            return Decision(step, outcome.writes, text, effects=outcome.effects)
+        invite = loaded.extras.get(invite_key)
+        profile = replace(profile, invite=str(invite.get("group", ""))) if invite else profile
+        step = menu.step(session, profile, text, catalog, limits, context)
         state = None if step.session == menu.Session() else step.session.to_dict()
-        return Decision(step, [Write(state_key, state, store.session_ttl)], text)
+        writes = [Write(state_key, state, store.session_ttl)]
+        if invite and not step.profile.invite:
+            writes.append(Write(invite_key, None))  # answered
+        return Decision(step, writes, text)
 
-    return exchange(store, inbound, state_key=state_key, decide=decide)
+    return exchange(store, inbound, state_key=state_key, decide=decide,
+                    extra_keys=[invite_key, worker_key, pending_key])  # fmt: skip
+
+
+def menu_split(text: str, limits: menu.Limits) -> tuple[str, ...]:
+    from bot import segments
+
+    return segments.split(segments.smart_encode(text), budget=limits.budget, max_parts=limits.max_parts).parts

@@ -11,9 +11,6 @@ from bot import outbound, services, settings
 log = logging.getLogger(__name__)
 _services: services.Services | None = None
 
-# Waits between tries of a send the gateway asked us to retry (429, 5xx, timeouts).
-RETRY_INTERVALS = [10, 30, 60, 120, 300]
-
 
 def current() -> services.Services:
     global _services
@@ -29,8 +26,10 @@ def use(svc: services.Services | None) -> None:
 
 
 def retry(config) -> Retry | None:
+    """Exponential backoff for sends the gateway asked us to retry (429, 5xx, timeouts): 10 s, 30 s, 90 s..."""
     attempts = int(config["SEND_MAX_ATTEMPTS"]) - 1
-    return Retry(max=attempts, interval=RETRY_INTERVALS[:attempts]) if attempts > 0 else None
+    base = int(config["SEND_RETRY_SECONDS"])
+    return Retry(max=attempts, interval=[base * 3**n for n in range(attempts)]) if attempts > 0 else None
 
 
 def enqueue_key_message(svc: services.Services, phone: str, topic_id: str, message_id: str) -> None:

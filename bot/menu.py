@@ -52,6 +52,7 @@ class Event(str, Enum):
     JOINED = "joined"
     LEFT = "left"
     INVITE_ACCEPTED = "invite_accepted"
+    FIELDWORK = "fieldwork"
     SILENT = "silent"
     HINT = "hint"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from functools import cached_property
@@ -11,7 +12,7 @@ import redis
 from flask import Flask, current_app
 from rq import Queue
 
-from bot import content, conversation, menu, providers, settings, ussd
+from bot import content, conversation, fieldwork, menu, phones, providers, settings, ussd
 from bot.content import Catalog
 from bot.store import Store
 
@@ -27,8 +28,16 @@ class Services:
     context: menu.Context
 
     def handle(self, inbound: conversation.Inbound) -> conversation.Reply:
-        """Run one inbound message through the conversation."""
-        return conversation.handle(self.store, self.catalog, inbound, limits=self.limits, context=self.context)
+        """Run one inbound SMS through the conversation (or a field worker's command)."""
+        region = phones.country(inbound.phone) or self.config["DEFAULT_REGION"]
+
+        def fieldwork_for(worker: dict, text: str, pending: dict | None):
+            lang = self.catalog.language("en")
+            command = fieldwork.parse(text, lang, pending is not None, region)
+            return fieldwork.decide(self, worker, command, pending, inbound.phone) if command else None
+
+        return conversation.handle(self.store, self.catalog, inbound, limits=self.limits, context=self.context,
+                                   fieldwork=fieldwork_for)  # fmt: skip
 
     @cached_property
     def ussd_limits(self) -> menu.Limits:
@@ -56,6 +65,11 @@ class Services:
 
 def queue_name(config: Mapping, name: str) -> str:
     return f"{config['REDIS_PREFIX']}{name}"
+
+
+def job_id(config: Mapping, *parts: object) -> str:
+    """A fixed RQ job id under this deployment's prefix (RQ allows letters, digits, - and _)."""
+    return re.sub(r"[^A-Za-z0-9_-]", "-", "-".join([config["REDIS_PREFIX"], *map(str, parts)]))
 
 
 def connect(url: str) -> redis.Redis:

@@ -39,6 +39,7 @@ SETTINGS = (
     Setting("SMS_RECORD_PATH", "sent.jsonl", "file the record provider appends one JSON line per SMS to"),
     Setting("SMS_MPS", 10, "provider's rate in segments per second, shared by all workers", int),
     Setting("SEND_MAX_ATTEMPTS", 5, "tries of one outbound SMS on transient errors (429, 5xx, timeouts)", int),
+    Setting("SEND_RETRY_SECONDS", 10, "first wait before retrying a send; each later wait is 3 times longer", int),
     Setting("AT_USERNAME", "", "Africa's Talking username (SMS_PROVIDER=africastalking)"),
     Setting("AT_API_KEY", "", "Africa's Talking API key", secret=True),
     Setting("AT_SENDER_ID", "", "Africa's Talking sender id or short code (optional)"),

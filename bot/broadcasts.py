@@ -1,0 +1,176 @@
+"""Broadcasts: one key message to everyone in some groups, sent by RQ workers in batches.
+
+Exactly once per (broadcast, recipient): every recipient is claimed in Redis ("in flight")
+just before the provider is called and settled right after, in one round trip that also
+claims the next. Retried jobs, resumed broadcasts and workers restarted after a crash skip
+whoever was already claimed; a claim left behind by a killed worker is counted `unknown`,
+never sent again. Opt-out and group membership are checked again at each claim.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime
+
+from bot import jobs, segments
+from bot.outbound import TransientSendError
+from bot.providers import Outcome
+from bot.services import Services, job_id
+from bot.store import Broadcasts, LogEntry, Settled
+
+log = logging.getLogger(__name__)
+
+STATUSES = ("scheduled", "sending", "paused", "cancelled", "done")
+SETTLE = {  # provider outcome -> (recipient state, broadcast figure)
+    Outcome.SENT: ("s", "sent"),
+    Outcome.FAILED: ("f", "failed"),
+    Outcome.OPTED_OUT: ("o", "opted_out"),
+    Outcome.INVALID: ("v", "invalid"),
+}
+
+
+class BroadcastError(ValueError):
+    """A broadcast cannot be created or changed as asked; the message says why, for a person."""
+
+
+def create(svc: Services, *, topic_id: str, number: int, groups: list[str], created_by: str,
+           at: datetime | None = None) -> str:  # fmt: skip
+    """Create a broadcast of key message `number` of a topic, now or at `at`."""
+    lang = svc.catalog.language("en")
+    try:
+        topic = lang.topic(topic_id)
+    except StopIteration:
+        raise BroadcastError(f"no topic {topic_id!r}") from None
+    if not 1 <= number <= len(topic.messages):
+        raise BroadcastError(f"{topic.label} has key messages 1 to {len(topic.messages)}")
+    if not groups:
+        raise BroadcastError("name at least one group")
+    message = topic.messages[number - 1]
+    store = Broadcasts(svc.store)
+    bid = store.create({"topic": topic.id, "message": message.id, "groups": ",".join(groups),
+                        "created_by": created_by, "status": "scheduled" if at else "sending",
+                        "scheduled_at": f"{at.timestamp():.0f}" if at else ""})  # fmt: skip
+    if at:
+        svc.queue("bulk").enqueue_at(at, start, bid, job_id=job_id(svc.config, bid, "start"))
+    else:
+        start(bid, svc)
+    return bid
+
+
+def start(broadcast_id: str, svc: Services | None = None) -> int:
+    """Snapshot the audience and queue its batches (an RQ job for scheduled broadcasts)."""
+    svc = svc or jobs.current()
+    store = Broadcasts(svc.store)
+    info = store.get(broadcast_id)
+    if info.get("started_at"):
+        return 0  # a second start (a duplicated job) must not snapshot again
+    if info.get("status") == "scheduled" and not store.set_status(broadcast_id, "sending", only_from=("scheduled",)):
+        return 0
+    if store.get(broadcast_id).get("status") != "sending":
+        return 0
+    batches = store.snapshot(broadcast_id, info["groups"].split(","), int(svc.config["BROADCAST_BATCH_SIZE"]))
+    if batches == 0:
+        store.batch_done(broadcast_id, 0)
+        store.update(broadcast_id, status="done", finished_at=f"{time.time():.3f}")
+        return 0
+    enqueue_batches(svc, broadcast_id, range(batches), "")
+    return batches
+
+
+def enqueue_batches(svc: Services, broadcast_id: str, batches, suffix: str) -> None:
+    queue = svc.queue("bulk")
+    retry = jobs.retry(svc.config)
+    for n in batches:
+        queue.enqueue(send_batch, broadcast_id, n, job_id=job_id(svc.config, broadcast_id, n, suffix), retry=retry,
+                      job_timeout=3600, result_ttl=3600)  # fmt: skip
+
+
+def send_batch(broadcast_id: str, batch: int) -> str:
+    """Send one batch. Safe to run twice, or alongside a copy of itself: claims decide who is sent."""
+    svc = jobs.current()
+    store = Broadcasts(svc.store)
+    info = store.get(broadcast_id)
+    groups = info["groups"].split(",")
+    size = int(info["batch_size"])
+    texts: dict[str, str] = {}
+    settled: Settled | None = None
+    mps = float(svc.config["SMS_MPS"])
+    for phone in [*store.audience_slice(broadcast_id, batch, size), ""]:
+        outcome, lang = store.step(broadcast_id, groups, settled, phone)
+        settled = None
+        if outcome in ("paused", "cancelled", "done", "missing", "scheduled"):
+            return outcome
+        if outcome != "go":
+            continue
+        body = texts.get(lang) or texts.setdefault(lang, text_for(svc, info, lang))
+        if mps > 0:
+            cost = max(segments.count(body).segments, 1)
+            while (wait := svc.store.take_tokens(svc.provider.name, cost, mps)) > 0:
+                time.sleep(min(wait, 5.0))
+        result = svc.provider.send(phone, body, {"broadcast_id": broadcast_id, "topic": info["topic"],
+                                                 "message": info["message"]})  # fmt: skip
+        if result.outcome is Outcome.RETRY:
+            store.step(broadcast_id, groups, Settled(phone, "r", ""), "")
+            raise TransientSendError(result.reason)
+        code, figure = SETTLE[result.outcome]
+        entry = LogEntry("out", "sms", phone, "", "broadcast", info["topic"], info["message"],
+                         message_id=result.provider_id, status=result.outcome.value, reason=result.reason,
+                         broadcast=broadcast_id)  # fmt: skip
+        settled = Settled(phone, code, figure, result.provider_id, entry)
+    store.batch_done(broadcast_id, batch)
+    return "done"
+
+
+def text_for(svc: Services, info: dict, lang: str) -> str:
+    """The key message in the recipient's language (English where it lacks one)."""
+    language = svc.catalog.language(lang or svc.context.default_lang)
+    message = language.topic(info["topic"]).message(info["message"])
+    return segments.smart_encode(message.short)
+
+
+def pause(svc: Services, broadcast_id: str) -> bool:
+    return Broadcasts(svc.store).set_status(broadcast_id, "paused", only_from=("sending", "scheduled"))
+
+
+def resume(svc: Services, broadcast_id: str) -> bool:
+    store = Broadcasts(svc.store)
+    info = store.get(broadcast_id)
+    if not store.set_status(broadcast_id, "sending", only_from=("paused",)):
+        return False
+    if not info.get("started_at"):
+        start(broadcast_id, svc)
+    else:
+        enqueue_batches(svc, broadcast_id, store.batches_left(broadcast_id), f"-r{time.time_ns()}")
+    return True
+
+
+def cancel(svc: Services, broadcast_id: str) -> bool:
+    return Broadcasts(svc.store).set_status(broadcast_id, "cancelled", only_from=("sending", "scheduled", "paused"))
+
+
+def recover(svc: Services) -> list[str]:
+    """Requeue the unfinished batches of sending broadcasts (after workers crashed or were killed)."""
+    store = Broadcasts(svc.store)
+    recovered = []
+    for bid in store.with_status("sending"):
+        left = store.batches_left(bid)
+        if left:
+            enqueue_batches(svc, bid, left, f"-x{time.time_ns()}")
+            recovered.append(bid)
+    return recovered
+
+
+def figures(info: dict[str, str]) -> dict[str, int]:
+    """A broadcast's progress, as operators read it."""
+    keys = ("planned", "excluded", "sent", "delivered", "undelivered", "failed", "opted_out", "invalid", "unknown",
+            "inflight")  # fmt: skip
+    return {k: int(info.get(k) or 0) for k in keys}
+
+
+def describe(info: dict[str, str]) -> str:
+    f = figures(info)
+    done = f["sent"] + f["failed"] + f["opted_out"] + f["invalid"] + f["unknown"]
+    return (f"{info['id']} {info.get('status')}: {done}/{f['planned']} handled, {f['sent']} sent, "
+            f"{f['delivered']} delivered, {f['failed'] + f['invalid']} failed, {f['unknown']} unknown, "
+            f"{f['excluded'] + f['opted_out']} excluded")  # fmt: skip

@@ -1,0 +1,148 @@
+"""Broadcasts through RQ: audience, exclusions at send time, languages, pause/resume/cancel, retries."""
+
+from __future__ import annotations
+
+import pytest
+from rq import SimpleWorker
+
+from bot import broadcasts
+from bot.store import Broadcasts
+from tests.conftest import recorded
+from tests.fakes import FakeGateway, twilio_error, twilio_message
+
+
+def members(services, group, phones):
+    services.store.redis.sadd(services.store.keys.group(group), *phones)
+
+
+def run_workers(services):
+    queues = [services.queue("replies"), services.queue("bulk")]
+    SimpleWorker(queues, connection=services.store.redis).work(burst=True)
+
+
+PHONES = [f"+2567000{n:05d}" for n in range(40)]
+
+
+@pytest.fixture
+def config(config):
+    return {**config, "BROADCAST_BATCH_SIZE": 7, "SMS_MPS": 0}
+
+
+def test_a_broadcast_reaches_every_member_once(services, config):
+    members(services, "kisumu", PHONES)
+    bid = broadcasts.create(services, topic_id="malaria", number=1, groups=["kisumu"], created_by="test")
+    run_workers(services)
+    sent = recorded(config)
+    assert sorted(s["to"] for s in sent) == sorted(PHONES)
+    assert all(s["broadcast_id"] == bid for s in sent)
+    info = Broadcasts(services.store).get(bid)
+    assert info["status"] == "done"
+    assert broadcasts.figures(info) | {} == {**broadcasts.figures(info), "planned": 40, "sent": 40, "unknown": 0}
+    # Running every batch again sends nothing more.
+    broadcasts.enqueue_batches(services, bid, range(6), "-again")
+    run_workers(services)
+    assert len(recorded(config)) == 40
+
+
+def test_opt_outs_are_excluded_when_planned_and_again_before_each_send(services, config):
+    members(services, "siaya", PHONES)
+    services.store.redis.sadd(services.store.keys.optouts(), PHONES[0])  # opted out before
+    bid = broadcasts.create(services, topic_id="malaria", number=2, groups=["siaya"], created_by="test")
+    # Between planning and sending: one opts out, one leaves the group.
+    services.store.redis.sadd(services.store.keys.optouts(), PHONES[10])
+    services.store.redis.srem(services.store.keys.group("siaya"), PHONES[20])
+    run_workers(services)
+    sent = {s["to"] for s in recorded(config)}
+    assert PHONES[0] not in sent and PHONES[10] not in sent and PHONES[20] not in sent
+    f = broadcasts.figures(Broadcasts(services.store).get(bid))
+    assert (f["planned"], f["sent"], f["excluded"]) == (39, 37, 3)
+
+
+def test_each_recipient_gets_their_own_language(services, config):
+    members(services, "mix", PHONES[:3])
+    r = services.store.redis
+    r.hset(services.store.keys.profile(PHONES[0]), "lang", "sw")
+    r.hset(services.store.keys.profile(PHONES[1]), "lang", "fr")
+    broadcasts.create(services, topic_id="malaria", number=1, groups=["mix"], created_by="test")
+    run_workers(services)
+    bodies = {s["to"]: s["body"] for s in recorded(config)}
+    malaria = lambda code: services.catalog.language(code).topic("malaria").messages[0].short  # noqa: E731
+    assert bodies == {PHONES[0]: malaria("sw"), PHONES[1]: malaria("fr"), PHONES[2]: malaria("en")}
+
+
+def test_pause_resume_and_cancel(services, config):
+    members(services, "g", PHONES)
+    store = Broadcasts(services.store)
+    bid = broadcasts.create(services, topic_id="hygiene", number=1, groups=["g"], created_by="test")
+    assert broadcasts.pause(services, bid)
+    run_workers(services)  # every batch sees "paused" and stops
+    assert recorded(config) == [] and store.get(bid)["status"] == "paused"
+    assert broadcasts.resume(services, bid)
+    run_workers(services)
+    assert len(recorded(config)) == 40 and store.get(bid)["status"] == "done"
+    assert not broadcasts.cancel(services, bid)  # done is final
+    other = broadcasts.create(services, topic_id="hygiene", number=2, groups=["g"], created_by="test")
+    assert broadcasts.cancel(services, other)
+    run_workers(services)
+    assert len(recorded(config)) == 40 and store.get(other)["status"] == "cancelled"
+    assert not broadcasts.resume(services, other)
+
+
+def test_invalid_requests_are_refused_clearly(services):
+    with pytest.raises(broadcasts.BroadcastError, match="key messages 1 to 4"):
+        broadcasts.create(services, topic_id="malaria", number=9, groups=["g"], created_by="t")
+    with pytest.raises(broadcasts.BroadcastError, match="no topic"):
+        broadcasts.create(services, topic_id="nope", number=1, groups=["g"], created_by="t")
+
+
+def test_an_empty_audience_finishes_at_once(services):
+    bid = broadcasts.create(services, topic_id="malaria", number=1, groups=["nobody"], created_by="t")
+    assert Broadcasts(services.store).get(bid)["status"] == "done"
+
+
+def test_transient_errors_are_retried_and_permanent_ones_recorded(services, config):
+    """Twilio answers 429 once, then 21610 for one person, 201 for the rest."""
+    members(services, "g", PHONES[:5])
+    calls = {"n": 0}
+
+    def answer(form):
+        calls["n"] += 1
+        return twilio_message(form)
+
+    replies = [twilio_error(20429, 429), (201, answer), twilio_error(21610)]
+    with FakeGateway(replies, default=(201, answer)) as api:
+        services.config = {**config, "SMS_PROVIDER": "twilio", "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
+                           "TWILIO_FROM": "+1500", "TWILIO_API_BASE": api.url, "SEND_MAX_ATTEMPTS": 3,
+                           "SEND_RETRY_SECONDS": 0}  # fmt: skip
+        services.__dict__.pop("provider", None)
+        bid = broadcasts.create(services, topic_id="malaria", number=1, groups=["g"], created_by="t")
+        for _ in range(3):  # the retry is scheduled; a scheduler-enabled burst picks it up
+            SimpleWorker([services.queue("bulk")], connection=services.store.redis).work(
+                burst=True, with_scheduler=True
+            )
+    info = Broadcasts(services.store).get(bid)
+    f = broadcasts.figures(info)
+    assert (f["sent"], f["opted_out"], f["unknown"]) == (4, 1, 0) and info["status"] == "done"
+    tos = [r["form"]["To"] for r in api.requests]
+    assert len(tos) == 6 and len(set(tos)) == 5  # one retried after the 429, nobody twice after success
+    opted = next(p for p in PHONES[:5] if services.store.profile_fields(p).get("opted_out") == "1")
+    assert services.store.redis.sismember(services.store.keys.optouts(), opted)
+
+
+def test_delivery_reports_update_the_figures(services, config, client):
+    from urllib.parse import urlencode
+
+    from tests.conftest import BASE_URL, sign
+
+    members(services, "g", PHONES[:2])
+    with FakeGateway(default=(201, twilio_message)) as api:
+        services.config = {**config, "SMS_PROVIDER": "twilio", "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
+                           "TWILIO_FROM": "+1500", "TWILIO_API_BASE": api.url}  # fmt: skip
+        services.__dict__.pop("provider", None)
+        bid = broadcasts.create(services, topic_id="malaria", number=1, groups=["g"], created_by="t")
+        run_workers(services)
+    form = {"MessageSid": "SM" + "f" * 32, "MessageStatus": "delivered"}
+    path = "/sms/twilio/status"
+    client.post(path, data=urlencode(form), content_type="application/x-www-form-urlencoded",
+                headers={"X-Twilio-Signature": sign(BASE_URL + path, form)})  # fmt: skip
+    assert broadcasts.figures(Broadcasts(services.store).get(bid))["delivered"] == 1
