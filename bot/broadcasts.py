@@ -162,10 +162,16 @@ def recover(svc: Services) -> list[str]:
 
 
 def figures(info: dict[str, str]) -> dict[str, int]:
-    """A broadcast's progress, as operators read it."""
-    keys = ("planned", "excluded", "sent", "delivered", "undelivered", "failed", "opted_out", "invalid", "unknown",
-            "inflight")  # fmt: skip
-    return {k: int(info.get(k) or 0) for k in keys}
+    """A broadcast's progress, as operators read it.
+
+    A claim still "in flight" once every batch is done belongs to a worker that died while
+    sending: whether it reached the gateway is unknown, so it is reported, not resent.
+    """
+    keys = ("planned", "excluded", "sent", "delivered", "undelivered", "failed", "opted_out", "invalid")
+    found = {k: int(info.get(k) or 0) for k in keys}
+    inflight = int(info.get("inflight") or 0)
+    finished = info.get("status") in ("done", "cancelled")
+    return {**found, "unknown": inflight if finished else 0, "inflight": 0 if finished else inflight}
 
 
 def describe(info: dict[str, str]) -> str:

@@ -508,8 +508,7 @@ redis.call('SADD', KEYS[2], ARGV[1])
 local batches = tonumber(redis.call('HGET', KEYS[1], 'batches') or '0')
 if redis.call('SCARD', KEYS[2]) < batches then return 0 end
 if redis.call('HGET', KEYS[1], 'status') == 'sending' then
-  redis.call('HSET', KEYS[1], 'status', 'done', 'unknown', redis.call('HGET', KEYS[1], 'inflight') or '0',
-             'finished_at', ARGV[2])
+  redis.call('HSET', KEYS[1], 'status', 'done', 'finished_at', ARGV[2])
 end
 return 1
 """
@@ -539,8 +538,8 @@ class Broadcasts:
         broadcast_id = f"B{number}"
         now = time.time()
         record = {"id": broadcast_id, "created_at": f"{now:.3f}", "planned": 0, "excluded": 0, "sent": 0,
-                  "failed": 0, "opted_out": 0, "invalid": 0, "delivered": 0, "undelivered": 0, "unknown": 0,
-                  "inflight": 0, "batches": 0, **fields}  # fmt: skip
+                  "failed": 0, "opted_out": 0, "invalid": 0, "delivered": 0, "undelivered": 0, "inflight": 0,
+                  "batches": 0, **fields}  # fmt: skip
         pipe = self.redis.pipeline(transaction=True)
         pipe.hset(self.keys.broadcast(broadcast_id), mapping=record)
         pipe.zadd(self.keys.broadcasts(), {broadcast_id: now})

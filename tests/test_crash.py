@@ -1,0 +1,87 @@
+"""Exactly once across a crash: real worker processes, one killed with SIGKILL mid-broadcast."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from bot import broadcasts
+from bot.settings import ROOT
+from bot.store import Broadcasts
+from tests.conftest import recorded
+
+pytestmark = pytest.mark.slow
+
+RECIPIENTS = 300
+
+
+def start_worker(config) -> subprocess.Popen:
+    env = {**os.environ, **{k: str(v) for k, v in config.items() if isinstance(v, (str, int, bool))},
+           "FACTSBOT_ENV": "development", "LOG_LEVEL": "WARNING"}  # fmt: skip
+    return subprocess.Popen([sys.executable, "-m", "bot.cli", "worker"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+
+
+def kill_with_horse(worker: subprocess.Popen) -> None:
+    """SIGKILL a worker and the work horse it forked (RQ puts each horse in a session of its own)."""
+    children = subprocess.run(["pgrep", "-P", str(worker.pid)], capture_output=True, text=True).stdout.split()
+    for pid in [*map(int, children), worker.pid]:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    worker.wait(timeout=10)
+    return children
+
+
+def wait_for(condition, seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_sigkill_mid_broadcast_then_restart_sends_nobody_twice(services, config):
+    # Three batches of 100 at 100 SMS a second: both workers are mid-batch when 60 have gone.
+    config = {**config, "BROADCAST_BATCH_SIZE": 100, "SMS_MPS": 100}
+    services.config = config
+    phones = [f"+2567100{n:05d}" for n in range(RECIPIENTS)]
+    services.store.redis.sadd(services.store.keys.group("crash"), *phones)
+    bid = broadcasts.create(services, topic_id="malaria", number=1, groups=["crash"], created_by="test")
+    store = Broadcasts(services.store)
+
+    workers = [start_worker(config), start_worker(config)]
+    try:
+        wait_for(lambda: len(recorded(config)) >= 60, 60, "the first sends")
+        killed = kill_with_horse(workers[0])  # no goodbye: the batch in its hands is abandoned
+        sent_at_kill = len(recorded(config))
+        assert killed, "the worker had no work horse to kill"
+        assert sent_at_kill < RECIPIENTS, "the broadcast finished before the kill; nothing was tested"
+        workers[0] = start_worker(config)  # a restarted worker requeues what the dead one left
+        wait_for(lambda: store.get(bid).get("status") == "done", 90, "the broadcast to finish")
+    finally:
+        for w in workers:
+            if w.poll() is None:
+                w.terminate()
+                w.wait(timeout=30)
+
+    lines = [x for x in recorded(config) if x.get("broadcast_id") == bid]
+    sent = [x["to"] for x in lines]
+    assert len(sent) == len(set(sent)), "somebody got the broadcast twice"
+    states = store.recipient_states(bid)
+    assert set(states) == set(phones)
+    unknown = {p for p, s in states.items() if s == "i"}
+    done = {p for p, s in states.items() if s == "s"}
+    assert done | unknown == set(phones), "every recipient is either sent or reported unknown"
+    assert done <= set(sent), "everyone counted as sent was really sent"
+    assert set(sent) <= done | unknown
+    figures = broadcasts.figures(store.get(bid))
+    assert figures["sent"] == len(done) and figures["unknown"] == len(unknown) and figures["planned"] == RECIPIENTS
+    assert len(unknown) == 1, "exactly the send in flight at the kill is unknown"
