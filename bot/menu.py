@@ -256,7 +256,7 @@ def act(
             return turn.silent()
     if do is Do.LANGUAGE:
         return turn.choose_language(catalog.languages.get(str(action.value)))
-    if session.state is State.NEW and do not in (Do.NUMBER, Do.TOPIC):
+    if session.state is State.NEW and do not in (Do.NUMBER, Do.TOPIC, Do.JOIN, Do.LEAVE):
         lead = turn.text("welcome")
         if first_contact and len(catalog.languages) > 1:
             lead += "\n" + turn.text("language_hint")

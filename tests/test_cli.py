@@ -45,3 +45,31 @@ def test_chat_talks_to_the_engine_and_store(monkeypatch, redis_url, prefix):
 def test_chat_rejects_a_bad_number():
     result = CliRunner().invoke(main, ["chat", "--from", "12"])
     assert result.exit_code != 0 and "not a phone number" in result.output
+
+
+def test_fieldworker_and_broadcast_commands(monkeypatch, redis_url, prefix, tmp_path):
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    monkeypatch.setenv("REDIS_PREFIX", prefix)
+    monkeypatch.setenv("SMS_PROVIDER", "record")
+    monkeypatch.setenv("SMS_RECORD_PATH", str(tmp_path / "sent.jsonl"))
+    cli = CliRunner()
+    added = cli.invoke(main, ["fieldworker", "add", "+256700000002", "--name", "Amina", "--groups", "kisumu,siaya"])
+    assert added.exit_code == 0 and "kisumu, siaya" in added.output
+    assert "Amina" in cli.invoke(main, ["fieldworker", "list"]).output
+    created = cli.invoke(main, ["broadcast", "create", "--topic", "malaria", "--message", "1", "--group", "kisumu"])
+    assert created.exit_code == 0, created.output
+    bid = created.output.split()[0]
+    assert bid.startswith("B") and "done" in created.output  # nobody in the group yet: finished at once
+    later = cli.invoke(main, ["broadcast", "create", "--topic", "hygiene", "--message", "2", "--all",
+                              "--at", "2030-01-01T09:00"])  # fmt: skip
+    assert later.exit_code == 0 and "scheduled" in later.output
+    later_id = later.output.split()[0]
+    assert "paused" in cli.invoke(main, ["broadcast", "pause", later_id]).output
+    assert "cancelled" in cli.invoke(main, ["broadcast", "cancel", later_id]).output
+    refused = cli.invoke(main, ["broadcast", "resume", later_id])
+    assert refused.exit_code != 0 and "cannot resume" in refused.output
+    assert later_id in cli.invoke(main, ["broadcast", "status"]).output
+    bad = cli.invoke(main, ["broadcast", "create", "--topic", "malaria", "--message", "99", "--group", "kisumu"])
+    assert bad.exit_code != 0 and "key messages 1 to 4" in bad.output
+    assert cli.invoke(main, ["fieldworker", "remove", "+256700000002"]).exit_code == 0
+    assert cli.invoke(main, ["fieldworker", "remove", "+256700000002"]).exit_code != 0

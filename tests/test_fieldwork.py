@@ -1,0 +1,107 @@
+"""Field workers over SMS: invitations that families must accept, previewed broadcasts, limits."""
+
+from __future__ import annotations
+
+import pytest
+from rq import SimpleWorker
+
+from bot import broadcasts
+from bot.store import Broadcasts, FieldWorkers
+from tests.conftest import Phone, recorded
+
+WORKER = "+256700000002"
+FAMILY = "+256711111111"
+
+
+@pytest.fixture
+def worker(services, client):
+    FieldWorkers(services.store).add(WORKER, "Amina", ["kisumu", "siaya"])
+    return Phone(client, WORKER)
+
+
+def run(services):
+    SimpleWorker([services.queue("replies"), services.queue("bulk")], connection=services.store.redis).work(burst=True)
+
+
+def test_register_invites_and_only_yes_joins(services, client, worker, config):
+    reply = worker.text(f"REG {FAMILY} KISUMU")
+    assert "Invited +256 7" in reply[0] and "KISUMU" in reply[0] and FAMILY not in reply[0]
+    run(services)
+    (welcome,) = recorded(config)
+    assert welcome["to"] == FAMILY and "Reply YES" in welcome["body"] and "Amina" in welcome["body"]
+    assert not services.store.redis.sismember(services.store.keys.group("kisumu"), FAMILY)
+    family = Phone(client, FAMILY)
+    accepted = family.text("yes")
+    assert "KISUMU" in accepted[0]
+    assert services.store.redis.sismember(services.store.keys.group("kisumu"), FAMILY)
+    assert services.store.profile_fields(FAMILY)["groups"] == "kisumu"
+    assert services.store.redis.get(services.store.keys.invite(FAMILY)) is None
+
+
+def test_a_family_can_refuse_an_invitation(services, client, worker):
+    worker.text(f"REG {FAMILY} KISUMU")
+    family = Phone(client, FAMILY)
+    assert "unsubscribed" in family.text("STOP")[0]
+    assert not services.store.redis.sismember(services.store.keys.group("kisumu"), FAMILY)
+
+
+def test_only_their_own_groups(worker):
+    assert "not one of your groups" in worker.text(f"REG {FAMILY} NAIROBI")[0]
+    assert "not one of your groups" in worker.text("BC MALARIA 1 NAIROBI")[0]
+
+
+def test_broadcast_preview_then_yes(services, worker, config):
+    services.store.redis.sadd(services.store.keys.group("kisumu"), *[f"+2567220000{n:02d}" for n in range(12)])
+    preview = worker.text("BC MALARIA 1 KISUMU")[0]
+    assert "to 12 people in KISUMU" in preview and "Reply YES" in preview and "1 SMS each" in preview
+    assert "Sending now" in worker.text("YES")[0]
+    run(services)
+    assert len([s for s in recorded(config) if s.get("broadcast_id")]) == 12
+    status = worker.text("BC STATUS")[0]
+    assert "12 sent" in status and "done" in status
+
+
+def test_no_drops_the_preview(services, worker):
+    worker.text("BC MALARIA 1 ALL")
+    assert worker.text("NO") == ["Not sent."]
+    assert Broadcasts(services.store).recent() == []
+    # Without a preview waiting, YES is ordinary menu input.
+    assert worker.text("YES") and Broadcasts(services.store).recent() == []
+
+
+def test_daily_limit(services, worker, config):
+    services.config = {**config, "FIELDWORKER_DAILY_BROADCASTS": 1}
+    worker.text("BC HYGIENE 1 KISUMU")
+    assert "Sending now" in worker.text("YES")[0]
+    worker.text("BC HYGIENE 2 KISUMU")
+    assert "most allowed" in worker.text("YES")[0]
+    assert len(Broadcasts(services.store).recent()) == 1
+
+
+def test_commands_are_invisible_to_everyone_else(services, client):
+    stranger = Phone(client, "+256799999999")
+    stranger.text("hi")
+    for text in (f"REG {FAMILY} KISUMU", "BC MALARIA 1 KISUMU", "BC STATUS"):
+        reply = " ".join(stranger.text(text))
+        assert "REG" not in reply and "BC " not in reply and "field" not in reply.lower()
+    assert Broadcasts(services.store).recent() == []
+
+
+def test_malformed_commands_get_usage(worker):
+    for text in ("REG", "REG 123 KISUMU", "BC", "BC MALARIA KISUMU", "BC NOSUCHTOPIC 1 KISUMU"):
+        assert "REG +2547" in worker.text(text)[0]
+
+
+def test_bad_message_number(worker):
+    assert "1 to 4" in worker.text("BC MALARIA 9 KISUMU")[0]
+
+
+def test_field_workers_still_use_the_menu(worker):
+    assert "Mosquitoes" in worker.text("malaria")[0]
+
+
+def test_figures_via_cli_match(services, worker):
+    worker.text("BC MALARIA 2 SIAYA")
+    worker.text("YES")
+    bid = Broadcasts(services.store).recent()[0]["id"]
+    assert broadcasts.figures(Broadcasts(services.store).get(bid))["planned"] == 0
