@@ -13,6 +13,7 @@ import re
 import string
 import unicodedata
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 
 import yaml
@@ -27,7 +28,7 @@ MESSAGE_FIELDS = ("id", "source", "confidence", "short", "detail")
 # A translation carries only its own words; sources, confidence and notes come from English.
 TRANSLATED_TOPIC_FIELDS = ("id", "chapter", "title", "label", "keywords", "messages")
 TRANSLATED_MESSAGE_FIELDS = ("id", "short", "detail")
-COMMANDS = ("opt_out", "opt_in", "help", "menu", "more", "back", "language", "join", "leave")
+COMMANDS = ("opt_out", "opt_in", "help", "menu", "more", "next", "back", "language", "join", "leave")
 _ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
 # SMS each text may cost. English is the reference: one GSM-7 SMS per key message.
@@ -125,6 +126,13 @@ class Catalog:
 
     def helpline(self, country: str | None) -> Helpline:
         return self.helplines.get((country or "").upper(), self.default_helpline)
+
+    @cached_property
+    def script_opt_out_words(self) -> frozenset[str]:
+        """Opt-out words written with letters beyond ASCII (रोकें, ARRÊT): they work whatever the
+        person's language, since they cannot be an everyday word in another language's spelling."""
+        return frozenset(w for lang in self.languages.values() for w in lang.own_words.get("opt_out", ())
+                         if not w.isascii())  # fmt: skip
 
     def find_language(self, word: str) -> Language | None:
         """A language by its code, own name or alias, as a person might type it."""

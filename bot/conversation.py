@@ -106,7 +106,7 @@ def handle(
     *,
     limits: menu.Limits,
     context: menu.Context,
-    fieldwork: Callable[[dict, str, dict | None], fieldwork_.Outcome | None] | None = None,
+    fieldwork: Callable[[dict, str, dict | None, menu.Profile], fieldwork_.Outcome | None] | None = None,
 ) -> Reply:
     """An inbound SMS: one step of the menu for this number (or a field worker's command)."""
     text = clean(inbound.text)
@@ -118,7 +118,7 @@ def handle(
     def decide(loaded: Loaded, profile: menu.Profile) -> Decision:
         session = menu.Session.from_dict(loaded.state)
         worker = loaded.extras.get(worker_key)
-        outcome = fieldwork(worker, text, loaded.extras.get(pending_key)) if worker and fieldwork else None
+        outcome = fieldwork(worker, text, loaded.extras.get(pending_key), profile) if worker and fieldwork else None
         if outcome is not None:
             step = menu.Step(session, profile, tuple(menu_split(outcome.reply, limits)), menu.Event.FIELDWORK)
             return Decision(step, outcome.writes, text, effects=outcome.effects)

@@ -64,9 +64,9 @@ def parse(text: str, lang: Language, has_pending: bool, region: str) -> Command 
     return None
 
 
-def decide(svc, worker: dict, command: Command, pending: dict | None, phone: str) -> Outcome:
-    """What to answer a field worker, what to store, and what to do once that is committed."""
-    texts = svc.catalog.language("en").texts
+def decide(svc, worker: dict, command: Command, pending: dict | None, phone: str, lang: Language) -> Outcome:
+    """What to answer a field worker (in their language), what to store, and what to do once committed."""
+    texts = lang.texts
     pending_key = svc.store.keys.pending_broadcast(phone)
     allowed = [g.lower() for g in worker.get("groups", [])]
     if command.kind == "usage":
@@ -80,7 +80,8 @@ def decide(svc, worker: dict, command: Command, pending: dict | None, phone: str
             from bot import jobs
 
             workers.invite(command.family, command.group, phone, INVITE_SECONDS)
-            welcome = texts["fw_welcome"].format(name=worker.get("name", ""), program=svc.context.program,
+            family_texts = svc.catalog.language(svc.context.first_language(phones.country(command.family))).texts
+            welcome = family_texts["fw_welcome"].format(name=worker.get("name", ""), program=svc.context.program,
                                                  group=command.group.upper())  # fmt: skip
             svc.queue("replies").enqueue(
                 jobs.send_text, command.family, welcome, "invite", retry=jobs.retry(svc.config)
@@ -100,7 +101,6 @@ def decide(svc, worker: dict, command: Command, pending: dict | None, phone: str
         groups = allowed if command.group == "all" else [command.group]
         if command.group != "all" and command.group not in allowed:
             return Outcome(texts["fw_not_your_group"].format(group=command.group.upper(), groups=_names(allowed)))
-        lang = svc.catalog.language("en")
         if not command.topic:
             return Outcome(texts["fw_usage"])
         topic = lang.topic(command.topic)

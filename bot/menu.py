@@ -190,7 +190,7 @@ def parse(text: str, session: Session, profile: Profile, catalog: Catalog) -> Ac
     word = normalise_keyword(text[:READ_CHARS])
     # The person's language and English: a word that means STOP in one language can be
     # an everyday word in another ("acha" is Swahili's "stop" and Hindi's "okay").
-    if lang.is_command(word, "opt_out"):
+    if lang.is_command(word, "opt_out") or word in catalog.script_opt_out_words:
         return Action(Do.OPT_OUT)
     if lang.is_command(word, "help"):
         return Action(Do.HELP)
@@ -215,6 +215,8 @@ def parse(text: str, session: Session, profile: Profile, catalog: Catalog) -> Ac
         return Action(Do.MENU)
     if lang.is_command(word, "more"):
         return Action(Do.MORE)
+    if lang.is_command(word, "next"):
+        return Action(Do.NEXT_TIP)
     if lang.is_command(word, "back"):
         return Action(Do.BACK)
     if word.isdigit():

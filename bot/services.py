@@ -6,7 +6,7 @@ import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import redis
 from flask import Flask, current_app
@@ -31,10 +31,10 @@ class Services:
         """Run one inbound SMS through the conversation (or a field worker's command)."""
         region = phones.country(inbound.phone) or self.config["DEFAULT_REGION"]
 
-        def fieldwork_for(worker: dict, text: str, pending: dict | None):
-            lang = self.catalog.language("en")
+        def fieldwork_for(worker: dict, text: str, pending: dict | None, profile: menu.Profile):
+            lang = self.catalog.language(profile.lang or self.context.default_lang)
             command = fieldwork.parse(text, lang, pending is not None, region)
-            return fieldwork.decide(self, worker, command, pending, inbound.phone) if command else None
+            return fieldwork.decide(self, worker, command, pending, inbound.phone, lang) if command else None
 
         return conversation.handle(self.store, self.catalog, inbound, limits=self.limits, context=self.context,
                                    fieldwork=fieldwork_for)  # fmt: skip
@@ -79,8 +79,7 @@ def connect(url: str) -> redis.Redis:
 
 def build(config: Mapping, client: redis.Redis | None = None) -> Services:
     """Everything a request, job or command needs, built once per process."""
-    override = content.Helpline(config["CHILD_HELPLINE"], config["EMERGENCY_NUMBER"])
-    catalog = content.load(config["CONTENT_DIR"], helpline_override=override)
+    catalog = _catalog(config["CONTENT_DIR"], config["CHILD_HELPLINE"], config["EMERGENCY_NUMBER"])
     return Services(
         config=config,
         store=Store(client or connect(config["REDIS_URL"]), config),
@@ -99,6 +98,12 @@ def build(config: Mapping, client: redis.Redis | None = None) -> Services:
             drip_days=config["DRIP_INTERVAL_DAYS"],
         ),
     )
+
+
+@lru_cache(maxsize=8)
+def _catalog(folder: str, child_helpline: str, emergency: str) -> Catalog:
+    """Content is read once per process: restart (or redeploy) to publish an edit."""
+    return content.load(folder, helpline_override=content.Helpline(child_helpline, emergency))
 
 
 def init_app(app: Flask) -> None:

@@ -34,7 +34,9 @@ def run(texts, session=Session(), profile=KE, limits=Limits()):
         (["hi", "10"], State.MESSAGE, "malaria", 0, Event.MESSAGE),
         (["hi", "10", "MORE"], State.DETAIL, "malaria", 0, Event.DETAIL),
         (["hi", "10", "more", "more"], State.MESSAGE, "malaria", 1, Event.MESSAGE),
-        (["hi", "10", "NEXT", "NEXT", "NEXT"], State.DETAIL, "malaria", 1, Event.DETAIL),
+        (["hi", "10", "NEXT", "NEXT"], State.MESSAGE, "malaria", 2, Event.MESSAGE),  # NEXT skips the detail
+        (["hi", "10", "MORE", "NEXT"], State.MESSAGE, "malaria", 1, Event.MESSAGE),
+        (["hi", "NEXT"], State.MENU, "", 1, Event.MENU),
         (["hi", "10", "MORE", "BACK"], State.MESSAGE, "malaria", 0, Event.MESSAGE),
         (["hi", "10", "3"], State.MESSAGE, "malaria", 2, Event.MESSAGE),  # inside a topic, numbers pick tips
         (["hi", "10", "MENU"], State.MENU, "", 0, Event.MENU),

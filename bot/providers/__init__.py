@@ -53,8 +53,12 @@ def from_config(config: Mapping) -> Provider:
         from bot.providers.local import RecordProvider
 
         return RecordProvider(config["SMS_RECORD_PATH"])
+    if name == "null":
+        from bot.providers.local import NullProvider
+
+        return NullProvider()
     if name == "console":
         from bot.providers.local import ConsoleProvider
 
         return ConsoleProvider()
-    raise ValueError(f"SMS_PROVIDER must be twilio, africastalking, console or record, not {name!r}")
+    raise ValueError(f"SMS_PROVIDER must be twilio, africastalking, console, record or null, not {name!r}")

@@ -41,3 +41,15 @@ class RecordProvider:
             f.flush()
             fcntl.flock(f, fcntl.LOCK_UN)
         return SendResult(Outcome.SENT, provider_id=f"record-{time.time_ns()}")
+
+
+class NullProvider:
+    """Accepts everything instantly and sends nothing: for benchmarks of our own path."""
+
+    name = "null"
+
+    def __init__(self):
+        self._ids = itertools.count(1)
+
+    def send(self, to: str, body: str, meta: Mapping[str, str]) -> SendResult:
+        return SendResult(Outcome.SENT, provider_id=f"null-{next(self._ids)}")
