@@ -28,8 +28,12 @@ def content_group() -> None:
 
 @content_group.command("check")
 @click.option("--dir", "folder", default=None, help="content folder (default: CONTENT_DIR)")
-def content_check(folder: str | None) -> None:
-    """Validate every topic file; print each problem with file and place; exit 1 if any."""
+@click.option("--texts", is_flag=True, help="also list every text's encoding and SMS cost (and transliterated)")
+def content_check(folder: str | None, texts: bool) -> None:
+    """Validate every file; print each problem with file and place; exit 1 if any.
+
+    Per language it says what falls back to English and what review the files still need.
+    """
     from bot import content
 
     folder = folder or settings.from_env()["CONTENT_DIR"]
@@ -42,13 +46,39 @@ def content_check(folder: str | None) -> None:
             unconfirmed = sum(m.confidence == "unconfirmed" for t in lang.topics for m in t.messages)
             notes = sum(bool(m.review_note) for t in lang.topics for m in t.messages)
             click.echo(
-                f"{code}: {len(lang.topics)} topics, {messages} key messages "
-                f"({unconfirmed} unconfirmed, {notes} with review notes)"
+                f"{code} ({lang.name}): {len(lang.topics)} topics, {messages} key messages "
+                f"({unconfirmed} unconfirmed, {notes} with clinical review notes)"
             )
+            if lang.fallbacks:
+                shown = ", ".join(lang.fallbacks[:12]) + (" ..." if len(lang.fallbacks) > 12 else "")
+                click.echo(f"  from English ({len(lang.fallbacks)}): {shown}")
+            reviews = sorted({t.review for t in lang.topics if t.review})
+            for review in reviews:
+                count = sum(t.review == review for t in lang.topics)
+                click.echo(f"  review: {review} ({count} topic files)")
+            if texts:
+                for line in _text_costs(lang):
+                    click.echo(line)
     if problems:
         click.echo(f"{len(problems)} problem(s) found", err=True)
         sys.exit(1)
     click.echo("content OK")
+
+
+def _text_costs(lang) -> list[str]:
+    """Each text's encoding and SMS count, and what transliteration would make of it."""
+    rows = []
+    items = [(f"system.{k}", v) for k, v in lang.texts.items()]
+    items += [(f"{m.id}.{f}", getattr(m, f)) for t in lang.topics for m in t.messages for f in ("short", "detail")]
+    for place, text in items:
+        sent = segments.smart_encode(text)
+        count = segments.count(sent)
+        line = f"  {place}: {count.encoding} {count.units} units, {count.segments} SMS"
+        translit = segments.count(segments.transliterate(sent))
+        if translit != count:
+            line += f" (transliterated: {translit.encoding} {translit.units} units, {translit.segments} SMS)"
+        rows.append(line)
+    return rows
 
 
 # --- segments ---------------------------------------------------------------------------

@@ -180,8 +180,9 @@ def step(
     context: Context = Context(),
 ) -> Step:
     """Advance one person's conversation by one inbound SMS text."""
-    profile = _with_language(profile, context)
-    return act(session, profile, parse(text, session, profile, catalog), catalog, limits, context)
+    # Read the text in the language the person will get; `act` still sees a first contact as such.
+    action = parse(text, session, _with_language(profile, context), catalog)
+    return act(session, profile, action, catalog, limits, context)
 
 
 def parse(text: str, session: Session, profile: Profile, catalog: Catalog) -> Action:
