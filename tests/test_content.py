@@ -169,7 +169,8 @@ def test_placeholders_must_match_english(broken):
 def test_cli_content_check(broken):
     runner = CliRunner()
     ok = runner.invoke(main, ["content", "check", "--dir", str(MESSAGES)])
-    assert ok.exit_code == 0 and "en: 14 topics" in ok.output and "content OK" in ok.output
+    assert ok.exit_code == 0 and "en (English): 14 topics" in ok.output and "content OK" in ok.output
+    assert "hi (हिंदी): 14 topics" in ok.output and "review: needs native-speaker health review" in ok.output
     edit(broken / "en" / "10-malaria.yaml", "label: Malaria\n", "")
     bad = runner.invoke(main, ["content", "check", "--dir", str(broken)])
     assert bad.exit_code == 1
