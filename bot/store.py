@@ -47,6 +47,10 @@ class Keys:
     def log(self) -> str:
         return f"{self.prefix}log"
 
+    def log_index(self, phone: str) -> str:
+        """One person's entries in the log (ids by time): their conversation, found without a scan."""
+        return f"{self.prefix}log:by:{phone}"
+
     def optouts(self) -> str:
         """Everyone who opted out, kept beside the profiles so audiences are one set operation."""
         return f"{self.prefix}optouts"
@@ -165,8 +169,8 @@ class LogEntry:
         return {k: v for k, v in self.__dict__.items() if v}
 
 
-# KEYS: profile, dedupe, log, then one key per write
-# ARGV: rev, has_dedupe, dedupe_value, dedupe_ttl, maxlen, minid, n_profile_fields, fields...,
+# KEYS: profile, dedupe, log, the person's log index, then one key per write
+# ARGV: rev, has_dedupe, dedupe_value, dedupe_ttl, maxlen, minid, retention ms, n_profile_fields, fields...,
 #       per write: command, n_args, args...; then per log entry: n_fields, fields...
 _COMMIT = """
 if ARGV[2] == '1' then
@@ -175,14 +179,14 @@ if ARGV[2] == '1' then
 end
 local rev = redis.call('HGET', KEYS[1], 'rev') or '0'
 if rev ~= ARGV[1] then return {'conflict', rev} end
-local i = 7
+local i = 8
 local n = tonumber(ARGV[i])
 local profile = {'rev', tostring(tonumber(rev) + 1)}
 for j = 1, n do profile[#profile + 1] = ARGV[i + j] end
 redis.call('HSET', KEYS[1], unpack(profile))
 i = i + n + 1
 local allowed = {SET = true, DEL = true, SADD = true, SREM = true, ZADD = true, ZREM = true, HSET = true, HDEL = true}
-for k = 4, #KEYS do
+for k = 5, #KEYS do
   local command, count = ARGV[i], tonumber(ARGV[i + 1])
   if not allowed[command] then return redis.error_reply('command not allowed in commit: ' .. command) end
   local args = {}
@@ -195,10 +199,13 @@ while i <= #ARGV do
   n = tonumber(ARGV[i])
   local entry = {}
   for j = 1, n do entry[j] = ARGV[i + j] end
-  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[5], '*', unpack(entry))
+  local id = redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[5], '*', unpack(entry))
+  redis.call('ZADD', KEYS[4], tonumber(string.match(id, '^(%d+)')), id)
   i = i + n + 1
 end
 redis.call('XTRIM', KEYS[3], 'MINID', '~', ARGV[6])
+redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', '(' .. ARGV[6])
+redis.call('PEXPIRE', KEYS[4], ARGV[7])
 return {'ok', ''}
 """
 
@@ -316,6 +323,7 @@ class Store:
             str(self.dedupe_ttl),
             str(self.log_max),
             str(int(now * 1000) - self.log_retention_ms),
+            str(self.log_retention_ms),
             str(len(fields) * 2),
             *_flat(fields),
         ]
@@ -324,8 +332,8 @@ class Store:
         for entry in log:
             flat = _flat(entry.fields())
             args += [str(len(flat)), *flat]
-        keys = [self.keys.profile(phone), dedupe_key or self.keys.profile(phone), self.keys.log()]
-        keys += [op.key for op in ops]
+        keys = [self.keys.profile(phone), dedupe_key or self.keys.profile(phone), self.keys.log(),
+                self.keys.log_index(phone), *(op.key for op in ops)]  # fmt: skip
         status, value = self._commit(keys=keys, args=args)
         status = status.decode()
         if status == "duplicate":
@@ -344,8 +352,10 @@ class Store:
     def record_send(self, phone: str, entry: LogEntry, provider_id: str, *, opted_out: bool = False,
                     invalid: bool = False, extra: Mapping[str, str] | None = None) -> None:  # fmt: skip
         """Log an outbound SMS and what the gateway said, in one round trip."""
+        entry_id = self.redis.xadd(self.keys.log(), entry.fields(), maxlen=self.log_max, approximate=True)
         pipe = self.redis.pipeline(transaction=True)
-        pipe.xadd(self.keys.log(), entry.fields(), maxlen=self.log_max, approximate=True)
+        pipe.zadd(self.keys.log_index(phone), {entry_id: int(entry_id.split(b"-")[0])})
+        pipe.pexpire(self.keys.log_index(phone), self.log_retention_ms)
         if provider_id:
             fields = {"phone": phone, "status": entry.status or "sent", **(extra or {})}
             if entry.broadcast:
@@ -401,6 +411,18 @@ class Store:
         rows = self.redis.xrevrange(self.keys.log(), count=count)
         return [(i.decode(), {k.decode(): v.decode() for k, v in f.items()}) for i, f in rows]
 
+    def person_log(self, phone: str, count: int = 50, before: str = "+inf") -> list[tuple[str, dict[str, str]]]:
+        """One person's log entries, newest first, from their index (no scan of the whole log)."""
+        ids = self.redis.zrevrangebyscore(self.keys.log_index(phone), before, "-inf", start=0, num=count)
+        pipe = self.redis.pipeline(transaction=False)
+        for entry_id in ids:
+            pipe.xrange(self.keys.log(), entry_id, entry_id)
+        rows = []
+        for found in pipe.execute():
+            for i, f in found:  # an id trimmed from the log by retention has no entry left
+                rows.append((i.decode(), {k.decode(): v.decode() for k, v in f.items()}))
+        return rows
+
     def profile_fields(self, phone: str) -> dict[str, str]:
         return {k.decode(): v.decode() for k, v in self.redis.hgetall(self.keys.profile(phone)).items()}
 
@@ -454,7 +476,7 @@ def _parts(raw: bytes) -> tuple[str, ...]:
 # One round trip per recipient: record what happened to the previous one, then claim the
 # next. A claim marks the recipient "i" (in flight) before the provider is called, so a
 # worker killed mid-send leaves "i" behind: never sent again, counted as unknown.
-# KEYS: broadcast, recipients, optouts, log, sent(prev id), profile(prev), profile(next), groups...
+# KEYS: broadcast, recipients, optouts, log, sent(prev id), profile(prev), profile(next), log index(prev), groups...
 # ARGV: prev phone, prev code (s f o v, or r: release), prev figure, prev provider id,
 #       log maxlen, n log fields, log fields..., next phone, broadcast id
 _BROADCAST_STEP = """
@@ -471,7 +493,8 @@ if prev ~= '' then
     if nlog > 0 then
       local entry = {}
       for j = 1, nlog do entry[j] = ARGV[6 + j] end
-      redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[5], '*', unpack(entry))
+      local id = redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[5], '*', unpack(entry))
+      redis.call('ZADD', KEYS[8], tonumber(string.match(id, '^(%d+)')), id)
     end
     if ARGV[4] ~= '' then
       redis.call('HSET', KEYS[5], 'phone', prev, 'status', 'sent', 'broadcast', ARGV[i + 1])
@@ -489,7 +512,7 @@ local status = redis.call('HGET', KEYS[1], 'status')
 if status ~= 'sending' then return {status or 'missing', ''} end
 if redis.call('HEXISTS', KEYS[2], nxt) == 1 then return {'skip', ''} end
 local member = false
-for k = 8, #KEYS do
+for k = 9, #KEYS do
   if redis.call('SISMEMBER', KEYS[k], nxt) == 1 then member = true break end
 end
 if not member or redis.call('SISMEMBER', KEYS[3], nxt) == 1 then
@@ -630,6 +653,7 @@ class Broadcasts:
                 k.sent(settled.provider_id) if settled and settled.provider_id else k.broadcast(broadcast_id),
                 k.profile(prev) if prev else k.broadcast(broadcast_id),
                 k.profile(next_phone) if next_phone else k.broadcast(broadcast_id),
+                k.log_index(prev) if prev else k.broadcast(broadcast_id),
                 *(k.group(g) for g in groups)]  # fmt: skip
         log = _flat(settled.log.fields()) if settled and settled.log else []
         args = [prev, settled.code if settled else "", settled.figure if settled else "",

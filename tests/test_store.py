@@ -82,3 +82,16 @@ def test_log_entries_older_than_retention_are_trimmed(config):
     old = [f for _, f in store.log_entries(1000) if f.get("text") == "old"]
     assert len(old) < 100  # approximate trimming keeps at most one partly old node
     assert store.log_entries(1)[0][1]["text"] == "new"
+
+
+def test_each_persons_entries_are_indexed(client, services):
+    from tests.conftest import Phone
+
+    a, b = Phone(client, "+256700000021"), Phone(client, "+256700000022")
+    a.text("hi")
+    b.text("hi")
+    a.text("malaria")
+    mine = services.store.person_log("+256700000021")
+    assert [f["direction"] for _, f in mine] == ["out", "in", "out", "in"]
+    assert {f["phone"] for _, f in mine} == {"+256700000021"}
+    assert mine[1][1]["text"] == "malaria"
