@@ -13,3 +13,11 @@ REPLY = (
 @app.post("/sms/twilio")
 def inbound():
     return Response(REPLY, mimetype="text/xml")
+
+
+USSD = "CON Malaria 1/4: Mosquitoes spread malaria mostly at night. Sleep under a treated net.\n1 Why 2 Next 0 Back"
+
+
+@app.post("/ussd/africastalking")
+def ussd():
+    return Response(USSD, mimetype="text/plain")

@@ -1,6 +1,6 @@
-"""Benchmark: signed inbound SMS through factsbot under gunicorn vs a bare Flask TwiML endpoint.
+"""Benchmark: inbound SMS (or USSD) through factsbot under gunicorn vs a bare Flask endpoint.
 
-    .venv/bin/python bench/sms.py [--quick]
+    .venv/bin/python bench/sms.py [--quick] [--channel ussd]
 
 Both apps run under identical gunicorn settings against the same Redis (REDIS_URL, or an
 embedded Valkey). Rounds alternate bare / ours so machine noise hits both; the figures are
@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 from twilio.request_validator import RequestValidator  # noqa: E402
 
 from bot import conversation, embedded, services, settings  # noqa: E402
+from bot.app import create_app  # noqa: E402
 from bot.store import CountingConnection, counting_client  # noqa: E402
 
 TOKEN = "bench-auth-token"
@@ -60,6 +61,7 @@ def start_gunicorn(app: str, port: int, env: dict, workers: int) -> subprocess.P
 
 
 def request_bytes(port: int, phone: str, body: str) -> bytes:
+    """A signed Twilio inbound SMS."""
     form = {"MessageSid": "SM" + uuid.uuid4().hex, "AccountSid": "AC" + "0" * 32, "From": phone,
             "To": "+254700000000", "Body": body, "NumMedia": "0"}  # fmt: skip
     url = f"http://127.0.0.1:{port}/sms/twilio"
@@ -72,7 +74,33 @@ def request_bytes(port: int, phone: str, body: str) -> bytes:
     return head.encode() + payload
 
 
-def one_request(port: int, data: bytes) -> tuple[float, bool]:
+USSD_SCRIPT = ["10", "1", "2", "1", "0", "3", "2", "00", "98"]
+
+
+def ussd_request_bytes(port: int, phone: str, step: int) -> bytes:
+    """One press in a USSD session: the whole path so far, as Africa's Talking sends it."""
+    session, position = divmod(step, len(USSD_SCRIPT) + 1)
+    form = {"sessionId": f"ATUid_{phone[1:]}_{session}", "serviceCode": "*384*1234#", "phoneNumber": phone,
+            "networkCode": "63902", "text": "*".join(USSD_SCRIPT[:position])}  # fmt: skip
+    payload = urlencode(form).encode()
+    head = (
+        f"POST /ussd/africastalking HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        f"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {len(payload)}\r\n"
+        f"Connection: close\r\n\r\n"
+    )
+    return head.encode() + payload
+
+
+def build(channel: str, port: int, phone: str, step: int, phones: int) -> bytes:
+    if channel == "ussd":
+        return ussd_request_bytes(port, phone, step // phones)
+    return request_bytes(port, phone, SCRIPT[(step // phones) % len(SCRIPT)])
+
+
+SUCCESS = {"sms": b"<Message>", "ussd": b"\r\n\r\nCON "}
+
+
+def one_request(port: int, data: bytes, channel: str = "sms") -> tuple[float, bool]:
     start = time.perf_counter()
     with socket.create_connection(("127.0.0.1", port)) as s:
         s.sendall(data)
@@ -80,11 +108,11 @@ def one_request(port: int, data: bytes) -> tuple[float, bool]:
         while chunk := s.recv(65536):
             chunks.append(chunk)
     response = b"".join(chunks)
-    ok = response.startswith(b"HTTP/1.1 200") and b"<Message>" in response
+    ok = response.startswith(b"HTTP/1.1 200") and SUCCESS[channel] in response
     return time.perf_counter() - start, ok
 
 
-def client_process(port: int, phones: list[str], threads: int, seconds: float, out: mp.Queue) -> None:
+def client_process(port: int, phones: list[str], threads: int, seconds: float, out: mp.Queue, channel: str) -> None:
     stop_at = time.perf_counter() + seconds
     latencies: list[float] = []
     errors = [0]
@@ -94,8 +122,7 @@ def client_process(port: int, phones: list[str], threads: int, seconds: float, o
         step, local, bad = offset, [], 0
         while time.perf_counter() < stop_at:
             phone = mine[step % len(mine)]
-            text = SCRIPT[(step // len(mine)) % len(SCRIPT)]
-            elapsed, ok = one_request(port, request_bytes(port, phone, text))
+            elapsed, ok = one_request(port, build(channel, port, phone, step, len(mine)), channel)
             local.append(elapsed)
             bad += not ok
             step += 1
@@ -112,10 +139,11 @@ def client_process(port: int, phones: list[str], threads: int, seconds: float, o
     out.put((latencies, errors[0]))
 
 
-def measure(port: int, phones: list[str], seconds: float, processes: int, threads: int) -> dict:
+def measure(port: int, phones: list[str], seconds: float, processes: int, threads: int, channel: str = "sms") -> dict:
     out: mp.Queue = mp.Queue()
     per = [phones[i::processes] for i in range(processes)]
-    procs = [mp.Process(target=client_process, args=(port, per[i], threads, seconds, out)) for i in range(processes)]
+    procs = [mp.Process(target=client_process, args=(port, per[i], threads, seconds, out, channel))
+             for i in range(processes)]  # fmt: skip
     start = time.perf_counter()
     for p in procs:
         p.start()
@@ -150,12 +178,28 @@ def round_trips(config: dict, messages: int = 400) -> float:
     return (CountingConnection.sends - before) / messages
 
 
+def ussd_round_trips(config: dict, screens: int = 300) -> float:
+    """Redis round trips per USSD request, counted on the wire through the real endpoint."""
+    app = create_app(config)
+    svc = services.build(config, counting_client(config["REDIS_URL"]))
+    app.extensions["factsbot"] = svc
+    client = app.test_client()
+    client.post("/ussd/africastalking", data={"sessionId": "warm", "phoneNumber": "+254799999998", "text": ""})
+    before = CountingConnection.sends
+    for n in range(screens):
+        data = ussd_request_bytes(0, "+254799999998", n).split(b"\r\n\r\n", 1)[1].decode()
+        client.post("/ussd/africastalking", data=data, content_type="application/x-www-form-urlencoded")
+    return (CountingConnection.sends - before) / screens
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="about 40 seconds instead of a few minutes")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers for both apps")
     parser.add_argument("--phones", type=int, default=2000)
+    parser.add_argument("--channel", choices=("sms", "ussd"), default="sms", help="SMS webhook or USSD sessions")
     args = parser.parse_args()
+    channel = args.channel
     rounds, seconds = (2, 6.0) if args.quick else (5, 15.0)
     processes, threads = 2, 8
 
@@ -163,10 +207,11 @@ def main() -> None:
     prefix = f"bench:{uuid.uuid4().hex[:8]}:"
     port_ours, port_bare = free_port(), free_port()
     env = {**os.environ, "FACTSBOT_ENV": "production", "TWILIO_AUTH_TOKEN": TOKEN, "SECRET_KEY": "bench",
-           "REDIS_URL": redis_url, "REDIS_PREFIX": prefix, "PYTHONPATH": str(ROOT)}  # fmt: skip
+           "REDIS_URL": redis_url, "REDIS_PREFIX": prefix, "PYTHONPATH": str(ROOT),
+           "SMS_PROVIDER": "null"}  # fmt: skip
     config = {**settings.from_env({}), **{k: env[k] for k in ("FACTSBOT_ENV", "TWILIO_AUTH_TOKEN", "SECRET_KEY",
-                                                              "REDIS_URL", "REDIS_PREFIX")}}  # fmt: skip
-    trips = round_trips(config)
+                                                              "REDIS_URL", "REDIS_PREFIX", "SMS_PROVIDER")}}  # fmt: skip
+    trips = round_trips(config) if channel == "sms" else ussd_round_trips(config)
 
     ours = start_gunicorn("bot.app:create_app()", port_ours, env, args.workers)
     bare = start_gunicorn("bench.bare_app:app", port_bare, env, args.workers)
@@ -174,10 +219,10 @@ def main() -> None:
     results: dict[str, list[dict]] = {"bare": [], "ours": []}
     try:
         for port in (port_bare, port_ours):
-            measure(port, phones, 1.0, processes, threads)  # warm up
+            measure(port, phones, 1.0, processes, threads, channel)  # warm up
         for r in range(rounds):
             for name, port in (("bare", port_bare), ("ours", port_ours)):
-                m = measure(port, phones, seconds, processes, threads)
+                m = measure(port, phones, seconds, processes, threads, channel)
                 results[name].append(m)
                 print(f"round {r + 1} {name:4}: {m['rps']:7.0f} req/s  p50 {m['p50_ms']:.2f} ms  "
                       f"p99 {m['p99_ms']:.2f} ms  errors {m['errors']}", flush=True)  # fmt: skip
@@ -206,6 +251,7 @@ def main() -> None:
         "gunicorn_workers": args.workers,
         "client": f"{processes} processes x {threads} threads, new connection per request",
     }
+    summary["channel"] = channel
     print(f"ours {summary['rps']:.0f} req/s vs bare Flask {summary['bare_rps']:.0f} req/s: ratio {summary['ratio']}")
     print(f"ours p50 {summary['p50_ms']} ms, p99 {summary['p99_ms']} ms; "
           f"Redis round trips per inbound message: {summary['redis_roundtrips_per_message']}")  # fmt: skip
