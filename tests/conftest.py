@@ -54,6 +54,8 @@ def config(redis_url, prefix, tmp_path) -> dict:
         "PUBLIC_BASE_URL": BASE_URL,
         "REDIS_URL": redis_url,
         "REDIS_PREFIX": prefix,
+        "AT_CALLBACK_TOKEN": "",
+        "AT_ALLOWED_IPS": "127.0.0.1/32",  # the test client's address: Africa's Talking callbacks pass
         "SMS_PROVIDER": "record",
         "SMS_RECORD_PATH": str(tmp_path / "sent.jsonl"),
         "CHILD_HELPLINE": "",

@@ -157,7 +157,7 @@ def test_help_follows_short_code_rules():
     text = " ".join(run(["HELP"]).parts)
     for needed in ("Facts for Life", "Msg&data rates may apply", "Reply STOP to cancel", "Help:"):
         assert needed in text
-    assert "Replies only when you text" in text  # how often messages come
+    assert "Replies when you text" in text and "1 tip a week" in text  # how often messages come
 
 
 def test_child_protection_replies_end_with_the_country_helpline():

@@ -221,3 +221,10 @@ def test_token_never_appears_in_responses(phone):
     response = phone.post(phone.form("hi"))
     assert AUTH_TOKEN.encode() not in response.data
     assert urlencode({"t": AUTH_TOKEN}).encode() not in response.data
+
+
+def test_a_production_deployment_without_twilio_refuses_the_twilio_webhook(config):
+    app = create_app({**config, "TWILIO_AUTH_TOKEN": "", "SMS_PROVIDER": "africastalking", "AT_USERNAME": "u",
+                      "AT_API_KEY": "k"})  # fmt: skip
+    form = {"MessageSid": "SM1", "From": "+256712345678", "Body": "STOP"}
+    assert app.test_client().post("/sms/twilio", data=form).status_code == 403

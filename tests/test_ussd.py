@@ -201,10 +201,17 @@ def test_a_session_id_cannot_be_taken_over_by_another_phone(client):
     assert other.status_code == 400
 
 
+def test_production_refuses_unprotected_callbacks(config):
+    from bot.app import create_app
+
+    client = create_app({**config, "AT_ALLOWED_IPS": ""}).test_client()
+    assert Dialer(client).post("").status_code == 403
+
+
 def test_token_guard(config):
     from bot.app import create_app
 
-    app = create_app({**config, "AT_CALLBACK_TOKEN": "s3cret"})
+    app = create_app({**config, "AT_CALLBACK_TOKEN": "s3cret", "AT_ALLOWED_IPS": ""})
     client = app.test_client()
     assert Dialer(client).post("").status_code == 403
     assert Dialer(client, query="?token=wrong").post("").status_code == 403

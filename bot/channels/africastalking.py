@@ -15,7 +15,7 @@ from functools import lru_cache
 import redis
 from flask import Blueprint, Response, abort, request
 
-from bot import conversation, jobs, menu, phones, services, ussd
+from bot import conversation, jobs, menu, phones, services, settings, ussd
 from bot.store import Write
 
 bp = Blueprint("africastalking", __name__)
@@ -34,6 +34,10 @@ def _networks(value: str) -> tuple:
 def guard():
     config = services.get().config
     token = config["AT_CALLBACK_TOKEN"]
+    if not token and not config["AT_ALLOWED_IPS"] and not settings.is_development(config):
+        # Unsigned callbacks open to anyone could forge messages and opt people out.
+        log.error("Africa's Talking callback refused: set AT_CALLBACK_TOKEN (or AT_ALLOWED_IPS) in production")
+        abort(403)
     if token and not hmac.compare_digest(request.args.get("token", "").encode(), token.encode()):
         log.warning("rejected an Africa's Talking callback without the right token")
         abort(403)
