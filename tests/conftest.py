@@ -41,6 +41,9 @@ def prefix(redis_url):
     keys = list(client.scan_iter(match=f"{value}*", count=1000)) + rq_keys + job_keys
     for i in range(0, len(keys), 500):
         client.delete(*keys[i : i + 500])
+    ours = [q for q in client.smembers("rq:queues") if value.encode() in q]
+    if ours:
+        client.srem("rq:queues", *ours)
     client.close()
 
 
