@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from bot import health, services, settings
+from bot import dashboard, health, services, settings
 from bot.channels import africastalking, twilio
 
 log = logging.getLogger(__name__)
@@ -39,4 +39,5 @@ def create_app(config: Mapping | None = None) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(twilio.bp)
     app.register_blueprint(africastalking.bp)
+    dashboard.init_app(app)
     return app

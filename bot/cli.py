@@ -332,5 +332,62 @@ def worker(burst: bool) -> None:
     Worker(queues, connection=svc.store.redis).work(burst=burst, with_scheduler=True)
 
 
+# --- dashboard users --------------------------------------------------------------------
+
+
+@main.group("user")
+def user_group() -> None:
+    """People who may use the operator dashboard (/dashboard)."""
+
+
+@user_group.command("add")
+@click.argument("email")
+@click.option(
+    "--role",
+    type=click.Choice(["admin", "operator", "viewer"]),
+    required=True,
+    help="viewer reads; operator also runs broadcasts and field workers; admin also manages users",
+)
+def user_add(email: str, role: str) -> None:
+    """Create a user, or give an existing one a new password and role (which signs them out).
+
+    The password is prompted for, or read from the first line of standard input when it is not a terminal.
+    """
+    from bot.dashboard import accounts
+    from bot.store import Audit
+
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    store = _services().store
+    try:
+        user = accounts.create(store, email, role, password, by="cli")
+    except accounts.AccountError as e:
+        raise click.ClickException(str(e)) from None
+    Audit(store).add("cli", "user_saved", user=user["email"], role=user["role"])
+    click.echo(f"{user['email']} may log in to /dashboard as {user['role']}")
+
+
+@user_group.command("list")
+def user_list() -> None:
+    from bot.store import Users
+
+    for user in Users(_services().store).all():
+        click.echo(f"{user['email']}  {user['role']}")
+
+
+@user_group.command("remove")
+@click.argument("email")
+def user_remove(email: str) -> None:
+    from bot.store import Audit, Users
+
+    store = _services().store
+    if not Users(store).remove(email.strip().lower()):
+        raise click.ClickException(f"{email} is not a dashboard user")
+    Audit(store).add("cli", "user_removed", user=email.strip().lower())
+    click.echo(f"removed {email}")
+
+
 if __name__ == "__main__":
     main()
