@@ -68,7 +68,9 @@ def config(redis_url, prefix, tmp_path) -> dict:
 
 @pytest.fixture
 def app(config):
-    return create_app(config)
+    app = create_app(config)
+    yield app
+    app.extensions["factsbot"].store.redis.connection_pool.disconnect()
 
 
 @pytest.fixture
