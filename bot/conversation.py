@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from bot import fieldwork as fieldwork_
-from bot import menu, phones
+from bot import menu, phones, segments
 from bot.content import Catalog
 from bot.store import Loaded, LogEntry, Store, Write
 
@@ -136,6 +136,5 @@ def handle(
 
 
 def menu_split(text: str, limits: menu.Limits) -> tuple[str, ...]:
-    from bot import segments
-
+    """A reply composed outside the menu (a field worker's), cut like any other."""
     return segments.split(segments.smart_encode(text), budget=limits.budget, max_parts=limits.max_parts).parts
