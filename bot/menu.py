@@ -244,7 +244,9 @@ def act(
     if do is Do.OPT_OUT:
         if profile.opted_out and limits.silent_when_opted_out:
             return turn.silent()
-        return turn.say(Session(), Event.OPT_OUT, turn.text("stopped"), profile=replace(profile, opted_out=True))
+        # STOP ends everything: subscriptions and group memberships too, not only replies.
+        stopped = replace(profile, opted_out=True, subscriptions=(), groups=(), invite="")
+        return turn.say(Session(), Event.OPT_OUT, turn.text("stopped"), profile=stopped)
     if do is Do.HELP:
         return turn.say(session, Event.HELP, turn.text("help"))
     if do is Do.ACCEPT_INVITE:

@@ -79,3 +79,18 @@ def test_the_series_ends_and_stop_stops_it(services, client, config):
     phone.text("STOP")
     assert drip.tick(services, now=now) == 0
     assert recorded(config) == []
+
+
+def test_stop_ends_subscriptions_and_group_memberships(services, client):
+    phone = Phone(client, PHONE)
+    services.store.redis.set(services.store.keys.invite(PHONE), '{"group": "kisumu", "by": "+256700000002"}')
+    phone.text("YES")
+    phone.text("JOIN MALARIA")
+    r, keys = services.store.redis, services.store.keys
+    assert r.sismember(keys.group("kisumu"), PHONE) and r.zscore(keys.drip(), f"{PHONE}|malaria")
+    phone.text("STOP")
+    assert not r.sismember(keys.group("kisumu"), PHONE)
+    assert r.zscore(keys.drip(), f"{PHONE}|malaria") is None
+    assert r.sismember(keys.optouts(), PHONE)
+    phone.text("START")
+    assert not r.sismember(keys.optouts(), PHONE) and not r.sismember(keys.group("kisumu"), PHONE)
