@@ -114,8 +114,13 @@ def dev(port: int | None, host: str) -> None:
     from bot import embedded
     from bot.app import create_app
 
+    import signal
+
+    # Stopped with SIGTERM (a process manager, `kill`): exit normally, so the embedded
+    # Valkey and the worker are stopped too instead of being left behind.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     os.environ["FACTSBOT_ENV"] = "development"
-    url = embedded.ensure_redis_url()
+    url = embedded.ensure_redis_url(share=True)
     app = create_app()
     port = port or app.config["PORT"]
     click.secho(

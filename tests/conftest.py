@@ -18,7 +18,7 @@ BASE_URL = "https://sms.example.org"
 
 @pytest.fixture(scope="session")
 def redis_url() -> str:
-    return embedded.redis_url()
+    return embedded.redis_url(reuse=False)  # never a developer's running dev server
 
 
 @pytest.fixture
