@@ -111,10 +111,10 @@ def segments_command(text: str, as_json: bool) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 def dev(port: int | None, host: str) -> None:
     """Run the service locally: development mode, embedded Valkey if REDIS_URL is unset."""
+    import signal
+
     from bot import embedded
     from bot.app import create_app
-
-    import signal
 
     # Stopped with SIGTERM (a process manager, `kill`): exit normally, so the embedded
     # Valkey and the worker are stopped too instead of being left behind.
