@@ -2,7 +2,8 @@
 
 The app is served by werkzeug on 127.0.0.1 (a random port); the broadcast is delivered by a
 real `factsbot worker --burst` process with the recording provider. Each page is saved as a
-screenshot under docs/screenshots/ (or FACTSBOT_SCREENSHOTS) for the README.
+screenshot. They go to a temporary folder, so a test run leaves the work tree clean; to
+refresh the README's pictures run `FACTSBOT_SCREENSHOTS=docs/screenshots scripts/test -k browser`.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import threading
 from pathlib import Path
 
@@ -22,7 +24,7 @@ from tests.conftest import Phone, recorded
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
-SHOTS = Path(os.environ.get("FACTSBOT_SCREENSHOTS") or ROOT / "docs" / "screenshots")
+SHOTS = Path(os.environ.get("FACTSBOT_SCREENSHOTS") or Path(tempfile.gettempdir()) / "factsbot-screenshots")
 PASSWORD = "correct horse battery"
 XSS = ("<script>alert(1)</script>", '"><img src=x onerror=alert(1)>')
 VILLAGE = ["+256700100001", "+256700100002", "+256700100003"]
