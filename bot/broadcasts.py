@@ -14,7 +14,7 @@ import time
 from datetime import datetime
 
 from bot import jobs, segments
-from bot.outbound import TransientSendError
+from bot.outbound import TransientSendError, throttle
 from bot.providers import Outcome
 from bot.services import Services, job_id
 from bot.store import Broadcasts, LogEntry, Settled
@@ -93,7 +93,7 @@ def send_batch(broadcast_id: str, batch: int) -> str:
     info = store.get(broadcast_id)
     groups = info["groups"].split(",")
     size = int(info["batch_size"])
-    texts: dict[str, str] = {}
+    texts: dict[str, tuple[str, int]] = {}  # language -> (text, segments): counted once per batch
     settled: Settled | None = None
     mps = float(svc.config["SMS_MPS"])
     for phone in [*store.audience_slice(broadcast_id, batch, size), ""]:
@@ -103,11 +103,11 @@ def send_batch(broadcast_id: str, batch: int) -> str:
             return outcome
         if outcome != "go":
             continue
-        body = texts.get(lang) or texts.setdefault(lang, text_for(svc, info, lang))
-        if mps > 0:
-            cost = max(segments.count(body).segments, 1)
-            while (wait := svc.store.take_tokens(svc.provider.name, cost, mps)) > 0:
-                time.sleep(min(wait, 5.0))
+        if lang not in texts:
+            text = text_for(svc, info, lang)
+            texts[lang] = (text, max(segments.count(text).segments, 1))
+        body, cost = texts[lang]
+        throttle(svc.store, svc.provider.name, cost, mps)
         result = svc.provider.send(phone, body, {"broadcast_id": broadcast_id, "topic": info["topic"],
                                                  "message": info["message"]})  # fmt: skip
         if result.outcome is Outcome.RETRY:

@@ -21,6 +21,14 @@ class TransientSendError(Exception):
     """The gateway asked us to try later; RQ's Retry schedules the next attempt."""
 
 
+def throttle(store: Store, bucket: str, cost: int, mps: float) -> None:
+    """Wait until the provider's shared rate allows `cost` more segments; `mps` 0 means no limit."""
+    if mps <= 0:
+        return
+    while (wait := store.take_tokens(bucket, cost, mps)) > 0:
+        time.sleep(min(wait, 5.0))
+
+
 def deliver(store: Store, provider: Provider, phone: str, body: str, *, mps: float, kind: str,
             meta: Mapping[str, str] | None = None) -> SendResult:  # fmt: skip
     """Send `body` to `phone` unless they opted out; record what happened. Raises TransientSendError."""
@@ -29,8 +37,7 @@ def deliver(store: Store, provider: Provider, phone: str, body: str, *, mps: flo
         return SendResult(Outcome.OPTED_OUT, reason="the person opted out (STOP) before this was sent")
     body = segments.smart_encode(body)
     cost = max(segments.count(body).segments, 1)
-    while (wait := store.take_tokens(provider.name, cost, mps)) > 0:
-        time.sleep(min(wait, 5.0))
+    throttle(store, provider.name, cost, mps)
     result = provider.send(phone, body, meta)
     if result.outcome is Outcome.RETRY:
         log.warning("send to %s will be retried: %s", mask(phone), result.reason)

@@ -120,3 +120,14 @@ def test_rate_limit_is_shared_and_counts_segments(services):
     waits = [store.take_tokens("test", 3, rate=10) for _ in range(4)]
     assert waits[:3] == [0, 0, 0]  # 9 of 10 tokens
     assert 0 < waits[3] <= 0.3  # the fourth 3-segment message waits for 2 more tokens
+
+
+def test_no_rate_limit_means_no_waiting(services):
+    """SMS_MPS=0 switches the limit off; it must never wait (a zero rate would otherwise wait forever)."""
+    from bot.providers.local import NullProvider
+
+    provider = NullProvider()
+    for n in range(5):
+        result = outbound.deliver(services.store, provider, f"+25670000{n:04d}", "x" * 400, mps=0, kind="reply")
+        assert result.outcome is Outcome.SENT
+    assert services.store.redis.exists(services.store.keys.rate(provider.name)) == 0
