@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from bot import menu, phones
+from bot import menu, phones, segments
 from bot.content import Language, normalise_keyword
 from bot.store import Broadcasts, FieldWorkers, Write
 
@@ -66,6 +66,9 @@ def parse(text: str, lang: Language, has_pending: bool, region: str) -> Command 
 
 def decide(svc, worker: dict, command: Command, pending: dict | None, phone: str, lang: Language) -> Outcome:
     """What to answer a field worker (in their language), what to store, and what to do once committed."""
+    # broadcasts and jobs import services, which imports this module: import them at call time.
+    from bot import broadcasts, jobs
+
     texts = lang.texts
     pending_key = svc.store.keys.pending_broadcast(phone)
     allowed = [g.lower() for g in worker.get("groups", [])]
@@ -77,8 +80,6 @@ def decide(svc, worker: dict, command: Command, pending: dict | None, phone: str
         workers = FieldWorkers(svc.store)
 
         def invite() -> None:
-            from bot import jobs
-
             workers.invite(command.family, command.group, phone, INVITE_SECONDS)
             family_texts = svc.catalog.language(svc.context.first_language(phones.country(command.family))).texts
             welcome = family_texts["fw_welcome"].format(name=worker.get("name", ""), program=svc.context.program,
@@ -94,8 +95,6 @@ def decide(svc, worker: dict, command: Command, pending: dict | None, phone: str
         mine = [b for b in store.recent(50) if b.get("created_by") == phone]
         if not mine:
             return Outcome(texts["fw_no_broadcast"])
-        from bot import broadcasts
-
         return Outcome(broadcasts.describe(mine[0]))
     if command.kind == "broadcast":
         groups = allowed if command.group == "all" else [command.group]
@@ -108,8 +107,6 @@ def decide(svc, worker: dict, command: Command, pending: dict | None, phone: str
             return Outcome(texts["fw_bad_number"].format(label=topic.label, max=len(topic.messages)))
         short = topic.messages[command.number - 1].short
         size = Broadcasts(svc.store).audience_size(groups)
-        from bot import segments
-
         reply = texts["fw_preview"].format(text=short[:60] + ("..." if len(short) > 60 else ""), count=f"{size:,}",
                                            groups=_names(groups), sms=segments.count(short).segments)  # fmt: skip
         record = {"topic": topic.id, "number": command.number, "groups": groups}
@@ -120,12 +117,12 @@ def decide(svc, worker: dict, command: Command, pending: dict | None, phone: str
         day = datetime.now(timezone.utc).strftime("%Y-%m-%d")
         limit = int(svc.config["FIELDWORKER_DAILY_BROADCASTS"])
         workers = FieldWorkers(svc.store)
-        if workers.count_today(phone, day) > limit:
+        if workers.broadcasts_on(phone, day) >= limit:
             return Outcome(texts["fw_limit"].format(limit=limit), writes=[Write(pending_key, None)])
 
         def send() -> None:
-            from bot import broadcasts
-
+            # Counted only once the YES is committed: `decide` runs again when a race is retried.
+            workers.count_broadcast(phone, day)
             broadcasts.create(svc, topic_id=pending["topic"], number=int(pending["number"]),
                               groups=list(pending["groups"]), created_by=phone)  # fmt: skip
 

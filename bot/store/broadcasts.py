@@ -247,13 +247,16 @@ class FieldWorkers:
         phones = sorted(p.decode() for p in self.redis.smembers(self.keys.fieldworkers()))
         return [r for r in (self.get(p) for p in phones) if r]
 
-    def count_today(self, phone: str, day: str) -> int:
-        """Count one more broadcast for today; returns the new count."""
+    def broadcasts_on(self, phone: str, day: str) -> int:
+        """Broadcasts this field worker sent on `day` (UTC)."""
+        return int(self.redis.get(self.keys.daily_count(phone, day)) or 0)
+
+    def count_broadcast(self, phone: str, day: str) -> None:
         key = self.keys.daily_count(phone, day)
         pipe = self.redis.pipeline(transaction=True)
         pipe.incr(key)
         pipe.expire(key, 2 * 86_400)
-        return int(pipe.execute()[0])
+        pipe.execute()
 
     def invite(self, family: str, group: str, by: str, ttl: int) -> None:
         self.redis.set(self.keys.invite(family), json.dumps({"group": group, "by": by}), ex=ttl)
