@@ -256,8 +256,9 @@ def broadcast_create(topic: str, number: int, groups: tuple[str, ...], everyone:
     found = menu.find_topic(content.normalise_keyword(topic), svc.catalog.language("en"))
     if found is None:
         raise click.BadParameter(f"no topic {topic!r}", param_hint="--topic")
-    names = sorted(g.decode() for g in svc.store.redis.smembers(svc.store.keys.groups())) if everyone else [
-        g.lower() for g in groups]  # fmt: skip
+    from bot.store import FieldWorkers
+
+    names = FieldWorkers(svc.store).groups() if everyone else [g.lower() for g in groups]
     when = None
     if at:
         try:

@@ -13,64 +13,52 @@ from datetime import datetime, timedelta, timezone
 from bot import jobs, outbound, quiet
 from bot.providers import Outcome
 from bot.services import Services, job_id
+from bot.store import Subscriptions
 
 log = logging.getLogger(__name__)
 TICK_SECONDS = 60
 PER_TICK = 500
-
-# KEYS: drip zset, positions hash. ARGV: member, expected score, new score.
-_CLAIM = """
-local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
-if not score or tonumber(score) ~= tonumber(ARGV[2]) then return -1 end
-redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
-return tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
-"""
 
 
 def tick(svc: Services | None = None, now: datetime | None = None) -> int:
     """Send every due tip (deferring those in quiet hours); returns how many were sent."""
     svc = svc or jobs.current()
     now = now or datetime.now(timezone.utc)
-    r, keys = svc.store.redis, svc.store.keys
-    claim = r.register_script(_CLAIM)
+    subscriptions = Subscriptions(svc.store)
     hours = quiet.parse_hours(svc.config["QUIET_HOURS"])
     interval = timedelta(days=int(svc.config["DRIP_INTERVAL_DAYS"]))
     sent = 0
-    for member, score in r.zrangebyscore(keys.drip(), "-inf", now.timestamp(), start=0, num=PER_TICK, withscores=True):
-        phone, _, topic_id = member.decode().partition("|")
+    for phone, topic_id, due in subscriptions.due(now.timestamp(), PER_TICK):
         allowed = quiet.next_allowed(now, quiet.timezone_for(phone, svc.config["TIMEZONE"]), hours)
         if allowed > now:  # quiet hours where they are: try again when the morning comes
-            r.zadd(keys.drip(), {member: allowed.timestamp()}, xx=True)
+            subscriptions.defer(phone, topic_id, allowed.timestamp())
             continue
-        position = int(claim(keys=[keys.drip(), keys.drip_position()],
-                             args=[member, score, (now + interval).timestamp()]))  # fmt: skip
+        position = subscriptions.claim(phone, topic_id, due, (now + interval).timestamp())
         if position < 0:
             continue  # another tick took it
-        if _send(svc, phone, topic_id, position):
+        if _send(svc, subscriptions, phone, topic_id, position):
             sent += 1
     return sent
 
 
-def _send(svc: Services, phone: str, topic_id: str, position: int) -> bool:
-    r, keys = svc.store.redis, svc.store.keys
-    member = f"{phone}|{topic_id}"
+def _send(svc: Services, subscriptions: Subscriptions, phone: str, topic_id: str, position: int) -> bool:
     lang = svc.catalog.language(svc.store.profile_fields(phone).get("lang"))
     messages = lang.topic(topic_id).messages
-    if position >= len(messages):
-        r.zrem(keys.drip(), member)  # the series is complete
-        r.hdel(keys.drip_position(), member)
+    if position >= len(messages):  # the topic lost messages since the series began
+        subscriptions.end(phone, topic_id)
         return False
     message = messages[position]
     try:
         result = outbound.deliver(svc.store, svc.provider, phone, message.short, mps=svc.config["SMS_MPS"],
                                   kind="subscription", meta={"topic": topic_id, "message": message.id})  # fmt: skip
     except outbound.TransientSendError:
-        retry_at = datetime.now(timezone.utc) + timedelta(minutes=5)
-        r.zadd(keys.drip(), {member: retry_at.timestamp()}, xx=True)  # the claim had moved it a whole interval on
+        # The claim moved it a whole interval on: bring it back for a tick soon.
+        subscriptions.defer(phone, topic_id, (datetime.now(timezone.utc) + timedelta(minutes=5)).timestamp())
         return False
-    r.hset(keys.drip_position(), member, position + 1)
     if result.outcome in (Outcome.OPTED_OUT, Outcome.INVALID):
-        r.zrem(keys.drip(), member)
+        subscriptions.end(phone, topic_id)
+        return False
+    subscriptions.advance(phone, topic_id, position, len(messages))
     return result.outcome is Outcome.SENT
 
 

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot import drip, quiet
+from bot.store import Subscriptions
 from tests.conftest import Phone, recorded
 
 NAIROBI = ZoneInfo("Africa/Nairobi")  # UTC+3
@@ -94,3 +95,15 @@ def test_stop_ends_subscriptions_and_group_memberships(services, client):
     assert r.sismember(keys.optouts(), PHONE)
     phone.text("START")
     assert not r.sismember(keys.optouts(), PHONE) and not r.sismember(keys.group("kisumu"), PHONE)
+
+
+def test_the_series_ends_with_its_last_tip(services, client, config):
+    Phone(client, PHONE).text("JOIN MALARIA")
+    subscriptions = Subscriptions(services.store)
+    last = len(services.catalog.language("en").topic("malaria").messages) - 1
+    services.store.redis.hset(services.store.keys.drip_position(), f"{PHONE}|malaria", last)
+    now = datetime(2026, 12, 1, 10, 0, tzinfo=NAIROBI).astimezone(timezone.utc)
+    subscriptions.defer(PHONE, "malaria", now.timestamp())
+    assert drip.tick(services, now=now) == 1
+    assert recorded(config)[-1]["body"] == services.catalog.language("en").topic("malaria").messages[last].short
+    assert subscriptions.next_due(PHONE, "malaria") is None

@@ -7,7 +7,7 @@ Two messages from one number racing each other cannot both win: the loser re-rea
 and steps again (optimistic concurrency, like WATCH/MULTI but in one round trip).
 
 Modules: `keys` (every key name), `core` (people, conversations, log, outbound records),
-`broadcasts` (broadcasts and field workers), `dashboard` (the operator dashboard's data).
+`broadcasts` (broadcasts and field workers), `subscriptions`, `dashboard` (the operator dashboard's data).
 """
 
 from bot.store.broadcasts import Broadcasts, FieldWorkers, Settled
@@ -36,9 +36,11 @@ from bot.store.dashboard import (
     Users,
 )
 from bot.store.keys import Keys
+from bot.store.subscriptions import Subscriptions
 
 __all__ = [
     "PARTS_SEPARATOR", "REPORTED", "SENT_TTL", "Audiences", "Audit", "Broadcasts", "CountingConnection",
     "DailyFigures", "DashboardKeys", "FieldWorkers", "Keys", "Loaded", "LogEntry", "LogQuery", "LoginFailures", "Op",
-    "PersonRefs", "Settled", "StatusChange", "Store", "Users", "Write", "counting_client", "profile_from",
+    "PersonRefs", "Settled", "StatusChange", "Store", "Subscriptions", "Users", "Write", "counting_client",
+    "profile_from",
 ]  # fmt: skip

@@ -261,5 +261,9 @@ class FieldWorkers:
     def invite(self, family: str, group: str, by: str, ttl: int) -> None:
         self.redis.set(self.keys.invite(family), json.dumps({"group": group, "by": by}), ex=ttl)
 
+    def groups(self) -> list[str]:
+        """Every group a field worker was ever given, sorted."""
+        return sorted(g.decode() for g in self.redis.smembers(self.keys.groups()))
+
     def group_size(self, group: str) -> int:
         return int(self.redis.scard(self.keys.group(group)))
