@@ -81,7 +81,10 @@ def decide(svc, worker: dict, command: Command, pending: dict | None, phone: str
 
         def invite() -> None:
             workers.invite(command.family, command.group, phone, INVITE_SECONDS)
-            family_texts = svc.catalog.language(svc.context.first_language(phones.country(command.family))).texts
+            # A family who has used the service already chose a language; a new one gets their country's.
+            saved = svc.store.profile_fields(command.family).get("lang", "")
+            lang_code = saved or svc.context.first_language(phones.country(command.family))
+            family_texts = svc.catalog.language(lang_code).texts
             welcome = family_texts["fw_welcome"].format(name=worker.get("name", ""), program=svc.context.program,
                                                  group=command.group.upper())  # fmt: skip
             svc.queue("replies").enqueue(

@@ -38,6 +38,16 @@ def test_register_invites_and_only_yes_joins(services, client, worker, config):
     assert services.store.redis.get(services.store.keys.invite(FAMILY)) is None
 
 
+def test_the_invitation_uses_the_language_the_family_chose(services, client, worker, config):
+    family = Phone(client, FAMILY)  # Uganda: English by country
+    family.text("LANG FR")
+    worker.text(f"REG {FAMILY} KISUMU")
+    run(services)
+    (welcome,) = [r for r in recorded(config) if r.get("to") == FAMILY and "Amina" in r["body"]]
+    french = services.catalog.language("fr").texts["fw_welcome"].split("{")[0]
+    assert welcome["body"].startswith(french) and "Reply YES" not in welcome["body"]
+
+
 def test_a_family_can_refuse_an_invitation(services, client, worker):
     worker.text(f"REG {FAMILY} KISUMU")
     family = Phone(client, FAMILY)
