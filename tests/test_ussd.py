@@ -51,6 +51,7 @@ def dialer(client):
 def test_whole_navigation_by_path(dialer, services):
     first = dialer.dial()
     assert first.startswith("CON Welcome to Facts for Life") and "1 Timing births" in first and "98 More" in first
+    assert first.count("Facts for Life") == 1, "a 182-character screen has no room to say its name twice"
     assert "10 Malaria" not in first  # on a later page, but any topic number works from the menu
     topic = dialer.press("10")
     short = services.catalog.language("en").topic("malaria").messages[0].short
