@@ -65,6 +65,23 @@ def content_check(folder: str | None, texts: bool) -> None:
     click.echo("content OK")
 
 
+@content_group.command("publish")
+def content_publish() -> None:
+    """Check CONTENT_DIR and, if it is sound, have every web process and worker read it again."""
+    from bot import content
+
+    svc = _services()
+    try:
+        svc.publish_content()
+    except content.ContentError as e:
+        for problem in e.problems:
+            click.echo(str(problem), err=True)
+        click.echo(f"not published: {len(e.problems)} problem(s); the running service keeps its content", err=True)
+        sys.exit(1)
+    seconds = svc.config["CONTENT_CHECK_SECONDS"]
+    click.echo(f"published content generation {svc.content_generation}: in use everywhere within {seconds} s")
+
+
 def _text_costs(lang) -> list[str]:
     """Each text's encoding and SMS count, and what transliteration would make of it."""
     rows = []
@@ -322,8 +339,6 @@ def broadcast_cancel(broadcast_id: str) -> None:
 @click.option("--burst", is_flag=True, help="stop when the queues are empty")
 def worker(burst: bool) -> None:
     """An RQ worker for replies (first) and broadcasts; recovers broadcasts a crash interrupted."""
-    from rq import Worker
-
     from bot import broadcasts, drip, jobs
     from bot.services import queue_name
 
@@ -335,7 +350,7 @@ def worker(burst: bool) -> None:
     drip.schedule_ticks(svc)
     queues = [svc.queue("replies"), svc.queue("bulk")]
     click.echo(f"worker on {', '.join(queue_name(svc.config, q) for q in ('replies', 'bulk'))}", err=True)
-    Worker(queues, connection=svc.store.redis).work(burst=burst, with_scheduler=True)
+    jobs.Worker(queues, connection=svc.store.redis).work(burst=burst, with_scheduler=True)
 
 
 # --- dashboard users --------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import rq
 from rq import Retry
 
 from bot import outbound, services, settings
@@ -16,7 +17,19 @@ def current() -> services.Services:
     global _services
     if _services is None:
         _services = services.build(settings.from_env())
+    _services.refresh_content()
     return _services
+
+
+class Worker(rq.Worker):
+    """RQ's worker, checking for published content before it forks each job's work horse.
+
+    A horse's own check would die with it, and every later horse would then load the content again.
+    """
+
+    def execute_job(self, job, queue):
+        current()
+        return super().execute_job(job, queue)
 
 
 def use(svc: services.Services | None) -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
 
 import redis
@@ -26,6 +27,39 @@ class Services:
     catalog: Catalog
     limits: menu.Limits
     context: menu.Context
+    content_generation: int = 0
+    content_checked: float = field(default_factory=time.monotonic)
+
+    def refresh_content(self) -> None:
+        """Read the content again if an admin has published an edit since it was read.
+
+        Asks Redis at most every CONTENT_CHECK_SECONDS, so a message's two round trips stay two.
+        """
+        now = time.monotonic()
+        if now - self.content_checked < int(self.config.get("CONTENT_CHECK_SECONDS", 10)):
+            return
+        self.content_checked = now
+        try:
+            generation = self.store.content_generation()
+        except redis.RedisError:
+            return  # the request itself will find Redis down and say so; the content can wait
+        if generation == self.content_generation:
+            return
+        self.content_generation = generation
+        try:
+            self.catalog = _catalog(self.config["CONTENT_DIR"], helpline(self.config), generation)
+        except content.ContentError as e:
+            # The dashboard checks before it publishes, so the folder here differs from the one it checked.
+            log.error("published content has %d problem(s) in this process's CONTENT_DIR; keeping the content "
+                      "already loaded", len(e.problems))  # fmt: skip
+        else:
+            log.info("content generation %d loaded", generation)
+
+    def publish_content(self) -> None:
+        """Check the content folder and, if it is sound, make every process read it (raises ContentError)."""
+        catalog = content.load(self.config["CONTENT_DIR"], helpline_override=helpline(self.config))
+        self.content_generation = self.store.publish_content()
+        self.catalog = catalog
 
     def handle(self, inbound: conversation.Inbound) -> conversation.Reply:
         """Run one inbound SMS through the conversation (or a field worker's command)."""
@@ -79,11 +113,16 @@ def connect(url: str) -> redis.Redis:
 
 def build(config: Mapping, client: redis.Redis | None = None) -> Services:
     """Everything a request, job or command needs, built once per process."""
-    catalog = _catalog(config["CONTENT_DIR"], config["CHILD_HELPLINE"], config["EMERGENCY_NUMBER"])
+    store = Store(client or connect(config["REDIS_URL"]), config)
+    try:
+        generation = store.content_generation()
+    except redis.RedisError:
+        generation = 0  # the first check once Redis is back reads the published content
     return Services(
         config=config,
-        store=Store(client or connect(config["REDIS_URL"]), config),
-        catalog=catalog,
+        store=store,
+        catalog=_catalog(config["CONTENT_DIR"], helpline(config), generation),
+        content_generation=generation,
         limits=menu.Limits(
             budget=config["SMS_SEGMENTS_PER_PART"],
             max_parts=config["SMS_MAX_PARTS"],
@@ -100,10 +139,15 @@ def build(config: Mapping, client: redis.Redis | None = None) -> Services:
     )
 
 
+def helpline(config: Mapping) -> content.Helpline:
+    """The deployment's overrides of the helplines in messages/helplines.yaml (empty: use the file)."""
+    return content.Helpline(config["CHILD_HELPLINE"], config["EMERGENCY_NUMBER"])
+
+
 @lru_cache(maxsize=8)
-def _catalog(folder: str, child_helpline: str, emergency: str) -> Catalog:
-    """Content is read once per process: restart (or redeploy) to publish an edit."""
-    return content.load(folder, helpline_override=content.Helpline(child_helpline, emergency))
+def _catalog(folder: str, overrides: content.Helpline, generation: int) -> Catalog:
+    """Content is read once per process and published generation (see Services.publish_content)."""
+    return content.load(folder, helpline_override=overrides)
 
 
 def init_app(app: Flask) -> None:
@@ -111,4 +155,6 @@ def init_app(app: Flask) -> None:
 
 
 def get() -> Services:
-    return current_app.extensions["factsbot"]
+    svc = current_app.extensions["factsbot"]
+    svc.refresh_content()
+    return svc

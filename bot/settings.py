@@ -68,6 +68,7 @@ SETTINGS = (
     Setting("LOG_RETENTION_DAYS", 90, "message log entries older than this are deleted", int),
     Setting("LOG_MAX_ENTRIES", 1_000_000, "the message log keeps at most about this many entries", int),
     Setting("CONTENT_DIR", str(ROOT / "messages"), "folder of topics and key messages"),
+    Setting("CONTENT_CHECK_SECONDS", 10, "seconds between a process's checks for content an admin published", int),
     Setting("DEFAULT_LANGUAGE", "en", "language of a new person and the fallback for missing texts"),
     Setting(
         "COUNTRY_LANGUAGES",

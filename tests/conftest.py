@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import uuid
 from urllib.parse import urlencode
 
@@ -87,6 +90,14 @@ def services(app):
     jobs.use(svc)
     yield svc
     jobs.use(None)
+
+
+def start_worker(config) -> subprocess.Popen:
+    """A real `factsbot worker` process (an RQ worker forking a work horse per job) on this test's keys."""
+    env = {**os.environ, **{k: str(v) for k, v in config.items() if isinstance(v, (str, int, bool))},
+           "FACTSBOT_ENV": "development", "LOG_LEVEL": "WARNING"}  # fmt: skip
+    return subprocess.Popen([sys.executable, "-m", "bot.cli", "worker"], cwd=settings.ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
 
 
 def recorded(config) -> list[dict]:

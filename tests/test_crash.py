@@ -5,26 +5,17 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 
 import pytest
 
 from bot import broadcasts
-from bot.settings import ROOT
 from bot.store import Broadcasts
-from tests.conftest import recorded
+from tests.conftest import recorded, start_worker
 
 pytestmark = pytest.mark.slow
 
 RECIPIENTS = 300
-
-
-def start_worker(config) -> subprocess.Popen:
-    env = {**os.environ, **{k: str(v) for k, v in config.items() if isinstance(v, (str, int, bool))},
-           "FACTSBOT_ENV": "development", "LOG_LEVEL": "WARNING"}  # fmt: skip
-    return subprocess.Popen([sys.executable, "-m", "bot.cli", "worker"], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
 
 
 def horses(worker: subprocess.Popen) -> list[int]:

@@ -45,15 +45,14 @@ def index():
 @bp.post("/content/reload")
 @requires(Role.ADMIN)
 def reload():
-    """Read the content folder again in this process (workers and other processes: restart them)."""
+    """Check the content folder and publish it to every web process and worker."""
     svc = services.get()
-    config = svc.config
-    services._catalog.cache_clear()
     try:
-        svc.catalog = services._catalog(config["CONTENT_DIR"], config["CHILD_HELPLINE"], config["EMERGENCY_NUMBER"])
+        svc.publish_content()
     except content.ContentError as e:
         flash(f"Not reloaded: {len(e.problems)} problem(s) in the content. The previous content stays.", "error")
         return redirect(url_for(".index"))
     Audit(svc.store).add(current_user.email, "content_reloaded")
-    flash("Content reloaded in this web process. Restart the workers so broadcasts and tips use it too.", "ok")
+    seconds = svc.config["CONTENT_CHECK_SECONDS"]
+    flash(f"Content reloaded. Every web process and worker reads it within {seconds} seconds.", "ok")
     return redirect(url_for(".index"))

@@ -243,6 +243,14 @@ class Store:
             return status, _parts(value)
         return status, parts if status == "ok" else ()
 
+    # -- content ----------------------------------------------------------------------
+
+    def content_generation(self) -> int:
+        return int(self.redis.get(self.keys.content_generation()) or 0)
+
+    def publish_content(self) -> int:
+        return int(self.redis.incr(self.keys.content_generation()))
+
     # -- outbound ---------------------------------------------------------------------
 
     def is_opted_out(self, phone: str) -> bool:

@@ -91,3 +91,7 @@ class Keys:
     def sent(self, provider_id: str) -> str:
         """What we know of one outbound message, by the gateway's id (for delivery reports)."""
         return f"{self.prefix}sent:{provider_id}"
+
+    def content_generation(self) -> str:
+        """Bumped when an admin publishes edited content, so every process reads it again."""
+        return f"{self.prefix}content:generation"
