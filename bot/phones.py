@@ -6,6 +6,14 @@ from functools import lru_cache
 
 import phonenumbers
 
+# Country code 0 does not exist, so no gateway can reach these and no real number is one.
+TEST_PREFIX = "+000"
+
+
+def is_test(phone: str) -> bool:
+    """A dashboard simulator's phone: its messages are shown, never sent."""
+    return phone.startswith(TEST_PREFIX)
+
 
 @lru_cache(maxsize=65536)
 def normalise(raw: str, default_region: str = "") -> str | None:

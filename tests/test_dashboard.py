@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
 
 import pytest
 from click.testing import CliRunner
 
-from bot import broadcasts, phones
+from bot import broadcasts, drip, phones
 from bot.cli import main
 from bot.dashboard import accounts, privacy
 from bot.store import Audit, FieldWorkers, PersonRefs, Users
-from tests.conftest import Phone
+from tests.conftest import Phone, recorded
 
 PASSWORD = "correct horse battery"
 FAST_HASH = "pbkdf2:sha256:1000"  # scrypt is right for production and too slow for a test table
@@ -341,6 +342,20 @@ def test_the_simulator_talks_to_the_engine_and_is_logged_as_simulator(dash, serv
     assert number.startswith("+000")
     entries = [e for _, e in services.store.log_entries(10) if e["phone"] == number]
     assert {e["channel"] for e in entries} == {"simulator"} and len(entries) == 2
+
+
+def test_a_trainer_who_joins_a_topic_in_the_simulator_sees_tips_that_are_never_sent(dash, services, app, config):
+    dash.as_role("operator")
+    assert "Malaria tip" in dash.json("/dashboard/api/simulator", {"text": "JOIN MALARIA"}).json["parts"][0]["text"]
+    number = privacy.test_number(app.secret_key, "operator@example.org")
+    due = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)  # 12:00 in Nairobi, outside quiet hours
+    services.store.redis.zadd(services.store.keys.drip(), {f"{number}|malaria": due.timestamp()})
+    assert drip.tick(services, now=due) == 1
+    assert recorded(config) == [], "no gateway is asked to send to a test number"
+    (tip,) = [e for _, e in services.store.person_log(number) if e.get("event") == "subscription"]
+    assert tip["channel"] == "simulator" and tip["status"] == "simulated"
+    assert tip["text"] == services.catalog.language("en").topic("malaria").messages[0].short
+    assert tip["text"][:40] in dash.get("/dashboard/simulator").text
 
 
 def test_a_broadcast_is_previewed_confirmed_and_created(dash, services):

@@ -21,4 +21,4 @@ def shown(phone: str, revealed: bool = False) -> str:
 def test_number(secret: str, email: str) -> str:
     """The simulator's phone for one dashboard user: +000 and nine digits, never a real number."""
     digest = hmac.new(secret.encode(), f"simulator:{email}".encode(), hashlib.sha256).hexdigest()
-    return "+000" + str(int(digest[:12], 16) % 10**9).zfill(9)
+    return phones.TEST_PREFIX + str(int(digest[:12], 16) % 10**9).zfill(9)
