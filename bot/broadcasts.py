@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import datetime
+from datetime import datetime, timezone
 
-from bot import jobs, segments
+from bot import jobs, quiet, segments
 from bot.outbound import TransientSendError, throttle
 from bot.providers import Outcome
 from bot.services import Services, job_id
@@ -78,12 +78,23 @@ def start(broadcast_id: str, svc: Services | None = None) -> int:
     return batches
 
 
-def enqueue_batches(svc: Services, broadcast_id: str, batches, suffix: str) -> None:
+def enqueue_batches(svc: Services, broadcast_id: str, batches, suffix: str, at: datetime | None = None) -> None:
     queue = svc.queue("bulk")
-    retry = jobs.retry(svc.config)
+    options = {"retry": jobs.retry(svc.config), "job_timeout": 3600, "result_ttl": 3600}
     for n in batches:
-        queue.enqueue(send_batch, broadcast_id, n, job_id=job_id(svc.config, broadcast_id, n, suffix), retry=retry,
-                      job_timeout=3600, result_ttl=3600)  # fmt: skip
+        ident = job_id(svc.config, broadcast_id, n, suffix)
+        if at:
+            queue.enqueue_at(at, send_batch, broadcast_id, n, job_id=ident, **options)
+        else:
+            queue.enqueue(send_batch, broadcast_id, n, job_id=ident, **options)
+
+
+def quiet_until(config, phone: str, now: datetime | None = None) -> datetime | None:
+    """When a broadcast may reach `phone` if it is now night where they live (BROADCAST_QUIET_HOURS), else None."""
+    now = now or datetime.now(timezone.utc)
+    hours = quiet.parse_hours(config["BROADCAST_QUIET_HOURS"], "BROADCAST_QUIET_HOURS")
+    allowed = quiet.next_allowed(now, quiet.timezone_for(phone, config["TIMEZONE"]), hours)
+    return allowed if allowed > now else None
 
 
 def send_batch(broadcast_id: str, batch: int) -> str:
@@ -96,7 +107,14 @@ def send_batch(broadcast_id: str, batch: int) -> str:
     texts: dict[str, tuple[str, int]] = {}  # language -> (text, segments): counted once per batch
     settled: Settled | None = None
     mps = float(svc.config["SMS_MPS"])
-    for phone in [*store.audience_slice(broadcast_id, batch, size), ""]:
+    audience = store.audience_slice(broadcast_id, batch, size)
+    # Checked once per batch, before anyone is claimed: a batch is one place and a few minutes of sending.
+    if audience and (later := quiet_until(svc.config, audience[0])):
+        # The id is fixed by the time, so a recovered or retried copy waits as the same job.
+        enqueue_batches(svc, broadcast_id, [batch], f"-q{later.timestamp():.0f}", at=later)
+        store.update(broadcast_id, quiet_until=f"{later.timestamp():.0f}")
+        return "quiet"
+    for phone in [*audience, ""]:
         outcome, lang = store.step(broadcast_id, groups, settled, phone)
         settled = None
         if outcome in ("paused", "cancelled", "done", "missing", "scheduled"):
@@ -174,9 +192,19 @@ def figures(info: dict[str, str]) -> dict[str, int]:
     return {**found, "unknown": inflight if finished else 0, "inflight": 0 if finished else inflight}
 
 
+def waiting_until(info: dict[str, str], now: float | None = None) -> float | None:
+    """When a sending broadcast's batches waiting out the night go on (a UTC timestamp), if any are."""
+    until = float(info.get("quiet_until") or 0)
+    return until if info.get("status") == "sending" and until > (now or time.time()) else None
+
+
 def describe(info: dict[str, str]) -> str:
     f = figures(info)
     done = f["sent"] + f["failed"] + f["opted_out"] + f["invalid"] + f["unknown"]
+    waiting = waiting_until(info)
+    night = ""
+    if waiting:
+        night = f", waiting for quiet hours to end ({datetime.fromtimestamp(waiting, timezone.utc):%H:%M} UTC)"
     return (f"{info['id']} {info.get('status')}: {done}/{f['planned']} handled, {f['sent']} sent, "
             f"{f['delivered']} delivered, {f['failed'] + f['invalid']} failed, {f['unknown']} unknown, "
-            f"{f['excluded'] + f['opted_out']} excluded")  # fmt: skip
+            f"{f['excluded'] + f['opted_out']} excluded{night}")  # fmt: skip

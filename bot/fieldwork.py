@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from bot import menu, phones, segments
+from bot import menu, phones, quiet, segments
 from bot.content import Language, normalise_keyword
 from bot.store import Broadcasts, FieldWorkers, Write
 
@@ -129,7 +129,11 @@ def decide(svc, worker: dict, command: Command, pending: dict | None, phone: str
             broadcasts.create(svc, topic_id=pending["topic"], number=int(pending["number"]),
                               groups=list(pending["groups"]), created_by=phone)  # fmt: skip
 
-        return Outcome(texts["fw_queued"], writes=[Write(pending_key, None)], effects=[send])
+        # The field worker lives where the families do: tell them when night holds the batches back.
+        later = broadcasts.quiet_until(svc.config, phone)
+        local = later.astimezone(quiet.timezone_for(phone, svc.config["TIMEZONE"])) if later else None
+        reply = texts["fw_queued_quiet"].format(time=f"{local:%H:%M}") if local else texts["fw_queued"]
+        return Outcome(reply, writes=[Write(pending_key, None)], effects=[send])
     return Outcome(texts["fw_usage"])
 
 

@@ -10,15 +10,15 @@ import phonenumbers
 from phonenumbers import timezone as number_timezones
 
 
-def parse_hours(value: str) -> tuple[int, int]:
+def parse_hours(value: str, name: str = "QUIET_HOURS") -> tuple[int, int]:
     """ "21-8" -> (21, 8): quiet from 21:00 until 08:00."""
     start, _, end = value.partition("-")
     try:
         hours = int(start), int(end)
     except ValueError:
-        raise ValueError(f"QUIET_HOURS must look like 21-8, not {value!r}") from None
+        raise ValueError(f"{name} must look like 21-8, not {value!r}") from None
     if not all(0 <= h <= 23 for h in hours):
-        raise ValueError(f"QUIET_HOURS must use hours 0 to 23, not {value!r}")
+        raise ValueError(f"{name} must use hours 0 to 23, not {value!r}")
     return hours
 
 

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot import quiet
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -56,6 +58,7 @@ SETTINGS = (
     Setting("DRIP_INTERVAL_DAYS", 7, "days between a subscription's tips", int),
     Setting("DRIP_FIRST_DELAY_SECONDS", 3600, "when a new subscription's first tip is due", int),
     Setting("QUIET_HOURS", "21-8", "no subscription tips between these local hours (start-end, 24h clock)"),
+    Setting("BROADCAST_QUIET_HOURS", "21-8", "broadcast batches wait out these local hours (0-0: send at any hour)"),
     Setting("TIMEZONE", "", "one timezone for every recipient (e.g. Africa/Nairobi); default: from the number"),
     Setting("BROADCAST_BATCH_SIZE", 500, "recipients per RQ job of a broadcast", int),
     Setting("FIELDWORKER_DAILY_BROADCASTS", 5, "broadcasts one field worker may send per day", int),
@@ -127,6 +130,11 @@ def problems(config: Mapping) -> list[str]:
         found.append(f"COUNTRY_LANGUAGES entries must look like KE:sw, not {', '.join(bad)}")
     if config["SMS_SEGMENTS_PER_PART"] < 1 or config["SMS_MAX_PARTS"] < 1:
         found.append("SMS_SEGMENTS_PER_PART and SMS_MAX_PARTS must be at least 1")
+    for name in ("QUIET_HOURS", "BROADCAST_QUIET_HOURS"):
+        try:
+            quiet.parse_hours(config[name], name)
+        except ValueError as e:
+            found.append(str(e))
     return found
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
 import pytest
 from rq import SimpleWorker
 
 from bot import broadcasts
-from bot.store import Broadcasts
-from tests.conftest import recorded
+from bot.store import Broadcasts, FieldWorkers
+from tests.conftest import Phone, recorded
 from tests.fakes import FakeGateway, twilio_error, twilio_message
 
 
@@ -146,3 +149,56 @@ def test_delivery_reports_update_the_figures(services, config, client):
     client.post(path, data=urlencode(form), content_type="application/x-www-form-urlencoded",
                 headers={"X-Twilio-Signature": sign(BASE_URL + path, form)})  # fmt: skip
     assert broadcasts.figures(Broadcasts(services.store).get(bid))["delivered"] == 1
+
+
+@pytest.mark.parametrize(
+    "utc_hour, quiet_hours, waits_until_utc_hour",
+    [(19, "21-8", 5), (4, "21-8", 5), (5, "21-8", None), (12, "21-8", None), (19, "0-0", None)],
+)
+def test_a_batch_waits_out_the_night_where_its_recipients_live(config, utc_hour, quiet_hours, waits_until_utc_hour):
+    now = datetime(2026, 12, 1, utc_hour, 30, tzinfo=timezone.utc)  # Kampala is UTC+3
+    later = broadcasts.quiet_until({**config, "BROADCAST_QUIET_HOURS": quiet_hours}, PHONES[0], now)
+    assert (later.hour if later else None) == waits_until_utc_hour
+    if later:
+        assert later > now and later.astimezone(ZoneInfo("Africa/Kampala")).strftime("%H:%M") == "08:00"
+
+
+def test_a_broadcast_started_at_night_is_held_until_morning_then_sent_once(services, config):
+    # Quiet hours chosen to cover this instant in Kampala, so the test holds at any hour CI runs.
+    local_hour = datetime.now(ZoneInfo("Africa/Kampala")).hour
+    services.config = {**config, "BROADCAST_QUIET_HOURS": f"{local_hour}-{(local_hour + 2) % 24}"}
+    members(services, "gulu", PHONES[:10])
+    bid = broadcasts.create(services, topic_id="malaria", number=1, groups=["gulu"], created_by="test")
+    run_workers(services)
+    assert recorded(config) == [], "nobody is texted in the night"
+    info = Broadcasts(services.store).get(bid)
+    assert info["status"] == "sending" and "waiting for quiet hours to end" in broadcasts.describe(info)
+    registry = services.queue("bulk").scheduled_job_registry
+    held = registry.get_job_ids()
+    assert len(held) == 2  # two batches of 7
+    morning = datetime.fromtimestamp(int(info["quiet_until"]), timezone.utc).astimezone(ZoneInfo("Africa/Kampala"))
+    assert morning.hour == (local_hour + 2) % 24 and morning.minute == 0
+
+    # Morning: RQ's scheduler moves the held batches to the queue (done here by hand), twice over.
+    services.config = config
+    queue = services.queue("bulk")
+    for job_id in held:
+        job = queue.fetch_job(job_id)
+        registry.remove(job)
+        queue.enqueue_job(job)
+    broadcasts.recover(services)  # a worker restarting in the night would queue them again too
+    run_workers(services)
+    sent = [s["to"] for s in recorded(config)]
+    assert sorted(sent) == sorted(PHONES[:10])
+    assert Broadcasts(services.store).get(bid)["status"] == "done"
+
+
+def test_a_field_worker_is_told_when_a_night_broadcast_will_go(services, client, config):
+    local_hour = datetime.now(ZoneInfo("Africa/Kampala")).hour
+    services.config = {**config, "BROADCAST_QUIET_HOURS": f"{local_hour}-{(local_hour + 1) % 24}"}
+    FieldWorkers(services.store).add("+256700000002", "Amina", ["gulu"])
+    members(services, "gulu", PHONES[:3])
+    worker = Phone(client, "+256700000002")
+    worker.text("BC MALARIA 1 GULU")
+    reply = worker.text("YES")[0]
+    assert reply.startswith("It is quiet hours: sending starts at") and f"{(local_hour + 1) % 24:02d}:00" in reply

@@ -20,7 +20,8 @@ ACTIONS = {"pause": broadcasts.pause, "resume": broadcasts.resume, "cancel": bro
 def progress_of(info: dict[str, str]) -> dict:
     f = broadcasts.figures(info)
     return {"id": info["id"], "status": info.get("status", ""), "figures": f,
-            "percent": percent(f, info.get("status", "")), "final": info.get("status") in FINAL}  # fmt: skip
+            "percent": percent(f, info.get("status", "")), "final": info.get("status") in FINAL,
+            "waiting": bool(broadcasts.waiting_until(info))}  # fmt: skip
 
 
 @bp.get("/broadcasts")
