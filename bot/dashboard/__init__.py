@@ -6,6 +6,7 @@ import logging
 import secrets
 
 from flask import Flask
+from flask.sessions import SecureCookieSessionInterface
 
 from bot import settings
 from bot.dashboard import (
@@ -29,6 +30,15 @@ log = logging.getLogger(__name__)
 BLUEPRINTS = (auth, overview, messages, people, broadcasts, fieldworkers, simulator, queues, content, users, audit)
 
 
+class DashboardSessions(SecureCookieSessionInterface):
+    """Cookie sessions under /dashboard only: the gateways' webhooks need none and are never sent one."""
+
+    def open_session(self, app, request):
+        if not request.path.startswith("/dashboard"):
+            return None  # Flask then uses a null session, which refuses to be written
+        return super().open_session(app, request)
+
+
 def init_app(app: Flask) -> None:
     """Register the dashboard: sessions, login, CSRF, template helpers, blueprints."""
     if not app.config.get("SECRET_KEY"):
@@ -41,6 +51,7 @@ def init_app(app: Flask) -> None:
     app.config["SESSION_COOKIE_SECURE"] = not settings.is_development(app.config)
     app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
     app.config["REMEMBER_COOKIE_HTTPONLY"] = True
+    app.session_interface = DashboardSessions()
     # Other blueprints (the gateways' webhooks) authenticate by signature, not CSRF tokens:
     # the dashboard checks CSRF itself, in access.protect.
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
