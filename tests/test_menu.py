@@ -161,7 +161,8 @@ def test_help_follows_short_code_rules():
 
 
 def test_child_protection_replies_end_with_the_country_helpline():
-    for country, child, emergency in (("KE", "116", "999 / 112"), ("IN", "1098", "112"), ("", "116 111", "112")):
+    cases = (("KE", "116", "999 / 112"), ("IN", "1098", "112"), ("SN", "116", "112"), ("", "116 111", "112"))
+    for country, child, emergency in cases:
         profile = Profile(lang="en", country=country)
         for result in (step(Session(), profile, "child protection", CATALOG),):
             detail = step(result.session, profile, "MORE", CATALOG)
