@@ -325,10 +325,10 @@ class _Turn:
         if self.lang.code in self.limits.transliterate:
             text = segments.transliterate(text)
         marker = self.text("more_marker") if self.limits.screen else self.lang.word("more")
-        limit = self.limits.part_limit(segments.encoding_of(text + marker))
+        limits = {enc: self.limits.part_limit(enc) for enc in (segments.GSM7, segments.UCS2)}
         max_parts = 1 if self.limits.screen else self.limits.max_parts
         sep = "\n" if self.limits.screen else " "
-        cut = segments.split(text, limit=limit, max_parts=max_parts, more_marker=marker, marker_sep=sep)
+        cut = segments.split(text, limits=limits, max_parts=max_parts, more_marker=marker, marker_sep=sep)
         session = replace(session, pending=cut.rest)
         return Step(session, profile or self.profile, cut.parts, event, topic, message)
 

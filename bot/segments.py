@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import regex
@@ -190,6 +191,7 @@ def split(
     more_marker: str = "",
     encoding: str | None = None,
     limit: int | None = None,
+    limits: Mapping[str, int] | None = None,
     marker_sep: str = " ",
 ) -> Split:
     """Cut `text` into at most `max_parts` SMS that each cost at most `budget` segments.
@@ -197,27 +199,43 @@ def split(
     Cuts fall between words; a word is cut only when it alone exceeds a part. When
     there are several parts each starts with its number ("1/3 "), which counts toward
     the budget. Text that does not fit waits in `rest`, and the last part then ends
-    with `more_marker` (after `marker_sep`). `encoding` forces the budget's encoding;
-    by default it is the text's own. `limit` replaces the budget with a number of
-    units per part (e.g. a USSD screen).
+    with `more_marker` (after `marker_sep`).
+
+    Each part is its own SMS, so each is measured in its own encoding: one "ç" makes its
+    part UCS-2 (70) without shrinking the GSM-7 parts around it (160). `limits` gives the
+    units per part for each encoding (e.g. a USSD screen's 182 and 80); `encoding` forces
+    one encoding, and `limit` one number of units, for every part.
     """
     text = text.strip()
     if not text:
         return Split(())
-    enc = encoding or encoding_of(text + more_marker)
-    limit = limit or capacity(enc, budget)
-    if limit < 20 + _cost(more_marker, enc):
+    if encoding or limit:
+        enc = encoding or encoding_of(text + more_marker)
+        limits = {enc: limit or capacity(enc, budget)}
+    elif limits is None:
+        limits = {GSM7: capacity(GSM7, budget), UCS2: capacity(UCS2, budget)}
+    whole = _encoding_in(text + more_marker, limits)
+    if whole == GSM7:
+        limits = {GSM7: limits[GSM7]}  # every part of a GSM-7 text is GSM-7: skip the per-part checks
+    if limits[whole] < 20 + _cost(more_marker, whole):
         raise ValueError("an SMS part this small cannot carry a numbered reply")
-    if _cost(text, enc) <= limit:
+    if _cost(text, whole) <= limits[whole]:
         return Split((text,))
     # The number prefix's width depends on the number of parts; settle it by iterating.
     total = min(2, max_parts)
     while True:
-        parts, rest = _fill(text, enc, limit, total, max_parts, more_marker, marker_sep)
+        parts, rest = _fill(text, limits, total, max_parts, more_marker, marker_sep)
         if len(parts) == total or total >= max_parts and rest:
             break
         total = min(len(parts), max_parts)
     return Split(tuple(parts), rest)
+
+
+def _encoding_in(text: str, limits: Mapping[str, int]) -> str:
+    """The encoding `text` is sent in, or the only one allowed."""
+    if len(limits) == 1:
+        return next(iter(limits))
+    return GSM7 if is_gsm7(text) else UCS2
 
 
 def _cost(text: str, encoding: str) -> int:
@@ -226,7 +244,7 @@ def _cost(text: str, encoding: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def _fill(text, enc, limit, total, max_parts, marker, sep):
+def _fill(text, limits, total, max_parts, marker, sep):
     words = _WORDS.findall(text)
     parts: list[str] = []
     i = 0
@@ -234,8 +252,9 @@ def _fill(text, enc, limit, total, max_parts, marker, sep):
         number = len(parts) + 1
         prefix = f"{number}/{total} " if total > 1 else ""
         last = number == max_parts
-        room = limit - _cost(prefix, enc) - (_cost(sep + marker, enc) if last and marker else 0)
-        body, i = _take(words, i, enc, room)
+        tail = sep + marker if last and marker else ""
+        rooms = {enc: room - _cost(prefix + tail, enc) for enc, room in limits.items()}
+        body, i = _take(words, i, rooms, tail)
         if last and i < len(words):
             parts.append(prefix + body + (sep + marker if marker else ""))
             return parts, "".join(words[i:]).strip()
@@ -246,31 +265,38 @@ def _fill(text, enc, limit, total, max_parts, marker, sep):
     return parts, ""
 
 
-def _take(words: list[str], i: int, enc: str, room: int) -> tuple[str, int]:
-    """Take whole words from words[i:] while they fit in `room`; cut a word only if alone.
+def _take(words: list[str], i: int, rooms: Mapping[str, int], tail: str) -> tuple[str, int]:
+    """Take whole words from words[i:] while the part fits its encoding's room; cut a word only if alone.
 
-    When the part ends mid-text and a line break falls in its second half, the cut moves
-    back to that line break, so menu lines and hints are not torn in two.
+    With two encodings allowed, a part is GSM-7 until a word (or `tail`, the MORE marker
+    of a last part) needs UCS-2. When the part ends mid-text and a line break falls in its
+    second half, the cut moves back to that line break, so menu lines are not torn in two.
     """
-    body, used, line_end = "", 0, None
+    mixed = len(rooms) > 1
+    enc = (GSM7 if is_gsm7(tail) else UCS2) if mixed else next(iter(rooms))
+    body, line_end = "", None
+    used = dict.fromkeys(rooms, 0)  # the body's cost in each encoding it may still be sent in
     start = i
     while i < len(words):
         word = words[i]
         bare = word.rstrip()
-        need = _cost(bare, enc)
-        if used + need <= room:
+        need = UCS2 if mixed and enc == GSM7 and not is_gsm7(bare) else enc
+        if used[need] + _cost(bare, need) <= rooms[need]:
             body += word
-            used += _cost(word, enc)
+            enc = UCS2 if mixed and need == GSM7 and not is_gsm7(word) else need
+            if mixed and enc == GSM7:
+                used[UCS2] += _cost(word, UCS2)  # in case a later word makes the part UCS-2
+            used[enc] += _cost(word, enc)  # a part that is UCS-2 stays UCS-2
             i += 1
             if "\n" in word[len(bare) :]:
-                line_end = (len(body), i, used)
+                line_end = (len(body), i, dict(used))
             continue
         if not body:
-            head, tail = _cut(bare, enc, room)
-            words[i] = tail + word[len(bare) :]
+            head, rest = _cut(bare, need, rooms[need])
+            words[i] = rest + word[len(bare) :]
             return head, i
         break
-    if i < len(words) and line_end and line_end[2] * 2 >= room and line_end[1] > start:
+    if i < len(words) and line_end and line_end[1] > start and line_end[2][enc] * 2 >= rooms[enc]:
         return body[: line_end[0]].rstrip(), line_end[1]
     return body.rstrip(), i
 

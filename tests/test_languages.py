@@ -129,6 +129,15 @@ def test_lang_lists_the_languages_then_a_number_picks_one():
     assert picked.profile.lang == list(CATALOG.languages)[3]
 
 
+def test_a_french_confirmation_does_not_squeeze_the_menu_into_ucs2_parts():
+    # "Français" needs UCS-2, the menu after it does not: each SMS is measured on its own.
+    step = menu.step(Session(State.MENU), Profile(lang="en"), "LANG FR", CATALOG, menu.Limits(), CONTEXT)
+    first, second = step.parts
+    assert segments.count(first).encoding == "UCS-2" and segments.count(second).encoding == "GSM-7"
+    assert segments.count(second).units > 70 and all(segments.count(p).segments == 1 for p in step.parts)
+    assert step.session.pending == "", "the whole first menu page is sent, nothing waits behind MORE"
+
+
 def test_hi_is_a_greeting_not_hindi():
     step = menu.step(Session(State.MENU), Profile(lang="en"), "hi", CATALOG, menu.Limits(), CONTEXT)
     assert step.profile.lang == "en" and step.event is Event.MENU

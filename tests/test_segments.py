@@ -121,6 +121,16 @@ def test_split_in_ucs2_counts_units_and_keeps_clusters_whole():
     assert " ".join(p.split(" ", 1)[1] for p in result.parts) == text
 
 
+def test_each_part_is_measured_in_its_own_encoding():
+    text = "Un garçon. " + "abcdefghi " * 30  # one UCS-2 letter (ç) at the start, then GSM-7
+    result = sg.split(text, max_parts=3)
+    encodings = [sg.count(p).encoding for p in result.parts]
+    assert encodings[0] == "UCS-2" and set(encodings[1:]) == {"GSM-7"} and result.rest == ""
+    assert all(sg.count(p).segments == 1 for p in result.parts)
+    forced = sg.split(text, max_parts=3, encoding="UCS-2")  # one encoding for all: 70 a part
+    assert len(forced.parts) == 3 and forced.rest
+
+
 def test_budget_of_two_segments_per_part():
     text = " ".join(["abcdefghij"] * 40)  # 439 septets
     result = sg.split(text, budget=2)
