@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
@@ -11,6 +12,7 @@ from click.testing import CliRunner
 from bot import broadcasts, drip, phones
 from bot.cli import main
 from bot.dashboard import accounts, privacy
+from bot.dashboard.templating import when
 from bot.store import Audit, FieldWorkers, PersonRefs, Users
 from tests.conftest import Phone, recorded
 
@@ -376,6 +378,19 @@ def test_a_broadcast_is_previewed_confirmed_and_created(dash, services):
     assert progress["figures"]["planned"] == 2 and progress["percent"] == 0
     _, entry = Audit(services.store).recent(1)[0]
     assert entry["action"] == "broadcast_created" and entry["broadcast"] == info["id"]
+
+
+def test_the_broadcast_list_says_when_a_batch_held_by_quiet_hours_goes_on(dash, services, config):
+    services.store.redis.sadd(services.store.keys.group("siaya"), "+254711000001")
+    local_hour = datetime.now(ZoneInfo("Africa/Nairobi")).hour
+    services.config = {**config, "BROADCAST_QUIET_HOURS": f"{local_hour}-{(local_hour + 1) % 24}"}
+    bid = broadcasts.create(services, topic_id="malaria", number=1, groups=["siaya"], created_by="test")
+    broadcasts.send_batch(bid, 0)
+    info = broadcasts.Broadcasts(services.store).get(bid)
+    dash.as_role("viewer")
+    page = dash.get("/dashboard/broadcasts").text
+    assert f"quiet hours: goes on {when(info['quiet_until'])}" in page
+    assert when(info["quiet_until"]).endswith(f"{(local_hour + 1 - 3) % 24:02d}:00:00")  # Nairobi is UTC+3
 
 
 def test_a_broadcast_to_a_wrong_message_number_is_refused(dash):
