@@ -383,14 +383,14 @@ def test_a_broadcast_is_previewed_confirmed_and_created(dash, services):
 def test_the_broadcast_list_says_when_a_batch_held_by_quiet_hours_goes_on(dash, services, config):
     services.store.redis.sadd(services.store.keys.group("siaya"), "+254711000001")
     local_hour = datetime.now(ZoneInfo("Africa/Nairobi")).hour
-    services.config = {**config, "BROADCAST_QUIET_HOURS": f"{local_hour}-{(local_hour + 1) % 24}"}
+    services.config = {**config, "BROADCAST_QUIET_HOURS": f"{local_hour}-{(local_hour + 2) % 24}"}
     bid = broadcasts.create(services, topic_id="malaria", number=1, groups=["siaya"], created_by="test")
     broadcasts.send_batch(bid, 0)
     info = broadcasts.Broadcasts(services.store).get(bid)
     dash.as_role("viewer")
     page = dash.get("/dashboard/broadcasts").text
     assert f"quiet hours: goes on {when(info['quiet_until'])}" in page
-    assert when(info["quiet_until"]).endswith(f"{(local_hour + 1 - 3) % 24:02d}:00:00")  # Nairobi is UTC+3
+    assert when(info["quiet_until"]).endswith(f"{(local_hour + 2 - 3) % 24:02d}:00:00")  # Nairobi is UTC+3
 
 
 def test_a_broadcast_to_a_wrong_message_number_is_refused(dash):
