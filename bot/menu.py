@@ -261,11 +261,15 @@ def act(
             return turn.silent()
     if do is Do.LANGUAGE:
         return turn.choose_language(catalog.languages.get(str(action.value)))
+    offer_languages = first_contact and len(catalog.languages) > 1
     if session.state is State.NEW and do not in (Do.NUMBER, Do.TOPIC, Do.JOIN, Do.LEAVE):
         lead = turn.text("welcome")
-        if first_contact and len(catalog.languages) > 1:
+        if offer_languages:
             lead += "\n" + turn.text("language_hint")
         return turn.menu(0, Event.WELCOME, lead=lead)
+    if offer_languages:
+        # A first text that goes straight to a topic still learns, once, how to change language.
+        turn.footer = turn.text("language_hint")
     handler = {
         Do.OPT_IN: lambda: turn.menu(0, Event.MENU),
         Do.MENU: lambda: turn.menu(0, Event.MENU),
@@ -313,6 +317,7 @@ class _Turn:
     def __init__(self, session, profile, lang, catalog, limits, context):
         self.session, self.profile, self.lang = session, profile, lang
         self.catalog, self.limits, self.context = catalog, limits, context
+        self.footer = ""  # a line added to whatever this turn says
 
     def text(self, key: str, **fields) -> str:
         texts = self.lang.texts
@@ -320,6 +325,8 @@ class _Turn:
         return template.format(program=self.context.program, contact=self.context.contact, **fields)
 
     def say(self, session: Session, event: Event, text: str, *, profile=None, topic="", message="") -> Step:
+        if self.footer:
+            text = f"{text}\n{self.footer}"
         if self.limits.smart:
             text = segments.smart_encode(text)
         if self.lang.code in self.limits.transliterate:

@@ -109,6 +109,15 @@ def test_first_contact_language_from_the_country(country, lang):
     assert " ".join(hint.split()) in " ".join(sent.split())
 
 
+def test_a_first_text_that_names_a_topic_also_says_how_to_change_language():
+    hint = CATALOG.language("sw").texts["language_hint"]
+    first = menu.step(Session(), Profile(country="KE"), "MALARIA", CATALOG, menu.Limits(), CONTEXT)
+    assert first.event is Event.MESSAGE and first.session.topic == "malaria" and hint in first.parts[-1]
+    assert all(segments.count(p).segments == 1 for p in first.parts)
+    later = menu.step(first.session, first.profile, "MALARIA", CATALOG, menu.Limits(), CONTEXT)
+    assert later.event is Event.MESSAGE and all(hint not in p for p in later.parts)
+
+
 @pytest.mark.parametrize(
     "text, lang",
     [("LANG FR", "fr"), ("lang 3", "hi"), ("FRANÇAIS", "fr"), ("francais", "fr"), ("KISWAHILI", "sw"),
