@@ -348,7 +348,10 @@ class _Turn:
         if chosen is not None:
             profile = replace(self.profile, lang=chosen.code)
             turn = _Turn(self.session, profile, chosen, self.catalog, self.limits, self.context)
-            return turn.menu(0, Event.LANGUAGE, lead=turn.text("language_set", name=chosen.name), profile=profile)
+            # On a USSD screen the menu in the new language says it all; a line naming the language
+            # ("Français", "हिंदी") would make the screen UCS-2 and push every topic off it.
+            lead = "" if self.limits.screen else turn.text("language_set", name=chosen.name)
+            return turn.menu(0, Event.LANGUAGE, lead=lead, profile=profile)
         names = "\n".join(f"{n} {lang.name}" for n, lang in enumerate(self.catalog.languages.values(), 1))
         return self.say(Session(State.LANGUAGE), Event.LANGUAGE, f"{self.text('language_menu')}\n{names}")
 

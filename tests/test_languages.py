@@ -66,6 +66,16 @@ def test_every_ussd_screen_fits_in_each_language(lang):
             path.append("2")
 
 
+@pytest.mark.parametrize("key, lang", [("2", "fr"), ("4", "sw")])
+def test_choosing_a_language_on_ussd_shows_the_menu_in_it(key, lang):
+    limits = menu.Limits(screen=178, screen_ucs2=76, texts="ussd_", silent_when_opted_out=False)
+    turn = ussd.run(None, "+256700000001", f"77*{key}", Profile(lang="en", country="UG"), None, CATALOG, limits,
+                    CONTEXT)  # fmt: skip
+    topics = CATALOG.language(lang).topics
+    assert turn.step.profile.lang == lang
+    assert all(f"{n} {t.label}" in turn.screen for n, t in enumerate(topics[:4], 1)), turn.screen
+
+
 @pytest.mark.parametrize(
     "lang, word, topic",
     [("fr", "PALUDISME", "malaria"), ("fr", "MALARIA", "malaria"), ("fr", "paludisme", "malaria"),
