@@ -70,6 +70,7 @@ class Do(str, Enum):
     NUMBER = "number"  # value: the number
     TOPIC = "topic"  # value: topic id
     NEXT_TIP = "next_tip"  # skip to the next key message
+    WHY = "why"  # the current key message's detail, even while the rest of a screen waits
     SHOW = "show"  # show the current place again
     SEND_SMS = "send_sms"  # send the current key message by SMS
     JOIN = "join"  # value: topic id ("" for the current topic)
@@ -278,6 +279,7 @@ def act(
         Do.NUMBER: lambda: turn.number(int(action.value)),
         Do.TOPIC: lambda: turn.show_message(turn.lang.topic(str(action.value)), 0),
         Do.NEXT_TIP: turn.next_tip,
+        Do.WHY: turn.why,
         Do.SHOW: turn.show,
         Do.SEND_SMS: turn.send_sms,
         Do.JOIN: lambda: turn.join(str(action.value)),
@@ -402,6 +404,12 @@ class _Turn:
         if s.state is State.MESSAGE:
             return self.show_detail(self.lang.topic(s.topic), s.index)
         return self.next_tip()
+
+    def why(self) -> Step:
+        s = self.session
+        if s.state in (State.MESSAGE, State.DETAIL):
+            return self.show_detail(self.lang.topic(s.topic), s.index)
+        return self.more()
 
     def next_tip(self) -> Step:
         s = self.session

@@ -79,7 +79,8 @@ def parse(text: str, session: Session, profile: Profile, catalog: Catalog) -> Ac
         if session.state is State.LANGUAGE:
             return menu.parse(text, session, profile, catalog)
         if session.state in RESUMABLE:
-            choice = {"1": Do.MORE if session.state is State.MESSAGE else Do.SHOW, "2": Do.NEXT_TIP, "3": Do.SEND_SMS,
+            # A numbered option acts even when the screen it was on had more behind 98.
+            choice = {"1": Do.WHY if session.state is State.MESSAGE else Do.SHOW, "2": Do.NEXT_TIP, "3": Do.SEND_SMS,
                       "4": Do.JOIN}  # fmt: skip
             return Action(choice[text]) if text in choice else Action(Do.UNKNOWN)
         return Action(Do.NUMBER, int(text[:6]))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from rq import SimpleWorker
 
@@ -256,3 +258,16 @@ def test_replayed_paths(path, state, topic, index):
     s = turn.state.session
     assert (s.state, s.topic, s.index if s.state is not menu.State.MENU else 0) == (state, topic, index)
     assert turn.state.consumed == len(ussd.inputs(path))
+
+
+@pytest.mark.parametrize("key, state, index", [("1", menu.State.DETAIL, 0), ("2", menu.State.MESSAGE, 1)])
+def test_an_option_acts_even_when_its_screen_had_more_behind_98(key, state, index):
+    narrow = replace(LIMITS, screen=170)  # the options show, but "0 Back 00 Menu" waits behind 98
+    first = ussd.run(None, PHONE, "10", PROFILE, None, CATALOG, narrow, menu.Context())
+    assert first.state.session.pending and "98" in first.screen and "1 Why" in first.screen
+    chosen = ussd.run(first.state, PHONE, f"10*{key}", PROFILE, None, CATALOG, narrow, menu.Context())
+    s = chosen.state.session
+    assert (s.state, s.topic, s.index) == (state, "malaria", index)
+    malaria = CATALOG.language("en").topic("malaria").messages
+    expected = malaria[0].detail if state is menu.State.DETAIL else malaria[1].short
+    assert expected[:25] in chosen.screen
