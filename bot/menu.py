@@ -472,21 +472,30 @@ class _Turn:
         # never wait behind MORE because of our own decoration.
         full = self.text("message", label=topic.label, n=n, total=total, short=m.short)
         brief = self.text("message_short", n=n, total=total, short=m.short)
-        forms = [
-            f"{full}\n{self.text('message_hint')}",
-            f"{full}\n{self.text('message_hint_short')}",
-            f"{brief}\n{self.text('message_hint_short')}",
-        ]
-        body = next((f for f in forms if self._fits(f)), forms[-1])
-        body += self._helpline(topic)
+        hint, short_hint = self.text("message_hint"), self.text("message_hint_short")
+        help_line = self._helpline(topic)
+        must_fit = help_line if self.limits.screen else ""  # see _with_help
+        forms = [(full, hint), (full, short_hint), (brief, short_hint)]
+        text, chosen = next((f for f in forms if self._fits(f"{f[0]}{must_fit}\n{f[1]}")), forms[-1])
+        body = self._with_help(text, chosen, help_line)
         session = Session(State.MESSAGE, topic=topic.id, index=index)
         return self.say(session, Event.MESSAGE, body, topic=topic.id, message=m.id)
 
     def show_detail(self, topic: Topic, index: int) -> Step:
         m = topic.messages[index]
-        body = f"{m.detail}\n{self.text('detail_hint')}{self._helpline(topic)}"
+        body = self._with_help(m.detail, self.text("detail_hint"), self._helpline(topic))
         session = Session(State.DETAIL, topic=topic.id, index=index)
         return self.say(session, Event.DETAIL, body, topic=topic.id, message=m.id)
+
+    def _with_help(self, text: str, hint: str, help_line: str) -> str:
+        """`text`, its navigation `hint`, and (`help_line`) where to get help now.
+
+        Every SMS part is delivered, so the helpline ends the reply. A USSD screen shows only
+        what fits before "98 More", so there the helpline comes before the options.
+        """
+        if self.limits.screen:
+            return f"{text}{help_line}\n{hint}"
+        return f"{text}\n{hint}{help_line}"
 
     def _fits(self, text: str) -> bool:
         return segments.units(text) <= self.limits.part_limit(segments.encoding_of(text))

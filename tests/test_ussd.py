@@ -271,3 +271,23 @@ def test_an_option_acts_even_when_its_screen_had_more_behind_98(key, state, inde
     malaria = CATALOG.language("en").topic("malaria").messages
     expected = malaria[0].detail if state is menu.State.DETAIL else malaria[1].short
     assert expected[:25] in chosen.screen
+
+
+@pytest.mark.parametrize("lang", ["en", "fr", "sw", "hi"])
+def test_child_protection_screens_reach_the_helpline_before_any_option(lang):
+    # A key message and a helpline do not fit one screen together: the helpline must come
+    # next, behind 98, and before the options a person could leave by.
+    profile = menu.Profile(lang=lang, country="KE")
+    topics = CATALOG.language(lang).topics
+    n = next(i for i, t in enumerate(topics, 1) if t.id == "child-protection")
+    path = [str(n)]
+    for _ in topics[n - 1].messages:
+        turn = ussd.run(None, PHONE, "*".join(path), profile, None, CATALOG, LIMITS, menu.Context())
+        screens, more = [turn.screen], path[:]
+        while turn.state.session.pending:
+            more.append("98")
+            turn = ussd.run(turn.state, PHONE, "*".join(more), profile, None, CATALOG, LIMITS, menu.Context())
+            screens.append(turn.screen)
+        read = "\n".join(screens)
+        assert "116" in read and read.index("116") < read.index("00 "), (lang, screens)
+        path.append("2")
