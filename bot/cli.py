@@ -194,9 +194,16 @@ def chat(phone: str) -> None:
 
 
 def _services():
+    """The services of the running deployment: REDIS_URL, or the embedded Valkey of a running `factsbot dev`."""
     from bot import embedded, services
 
-    return services.build({**settings.from_env(), "REDIS_URL": embedded.redis_url()})
+    url = embedded.existing_url()
+    if not url:
+        # A server started for this command alone would vanish with it, and what it wrote with it.
+        raise click.ClickException(
+            "no Redis to use: set REDIS_URL, or start the service (scripts/serve) and run this beside it"
+        )
+    return services.build({**settings.from_env(), "REDIS_URL": url})
 
 
 def _phone(value: str) -> str:

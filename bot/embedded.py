@@ -44,6 +44,11 @@ def redis_url(share: bool = False, reuse: bool = True) -> str:
     return _server.connection_url
 
 
+def existing_url() -> str:
+    """REDIS_URL when set, else a running dev server's embedded Valkey, else "" (never starts one)."""
+    return os.environ.get("REDIS_URL", "") or (_server.connection_url if _server else "") or _running_shared()
+
+
 def _running_shared() -> str:
     try:
         url = SHARED.read_text().strip()

@@ -73,3 +73,14 @@ def test_fieldworker_and_broadcast_commands(monkeypatch, redis_url, prefix, tmp_
     assert bad.exit_code != 0 and "key messages 1 to 4" in bad.output
     assert cli.invoke(main, ["fieldworker", "remove", "+256700000002"]).exit_code == 0
     assert cli.invoke(main, ["fieldworker", "remove", "+256700000002"]).exit_code != 0
+
+
+def test_commands_that_keep_data_refuse_a_server_that_would_vanish(monkeypatch, tmp_path):
+    from bot import embedded
+
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.setattr(embedded, "SHARED", tmp_path / "no-dev-server")
+    monkeypatch.setattr(embedded, "_server", None)
+    for args in (["fieldworker", "add", "+256700000002", "--name", "A", "--groups", "x"], ["user", "list"]):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 1 and "no Redis to use" in result.output, result.output
