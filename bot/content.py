@@ -28,7 +28,7 @@ MESSAGE_FIELDS = ("id", "source", "confidence", "short", "detail")
 # A translation carries only its own words; sources, confidence and notes come from English.
 TRANSLATED_TOPIC_FIELDS = ("id", "chapter", "title", "label", "keywords", "messages")
 TRANSLATED_MESSAGE_FIELDS = ("id", "short", "detail")
-COMMANDS = ("opt_out", "opt_in", "help", "menu", "more", "next", "back", "language", "join", "leave")
+COMMANDS = ("opt_out", "opt_in", "help", "menu", "more", "next", "back", "language", "join", "leave", "decline")
 _ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
 # SMS each text may cost. English is the reference: one GSM-7 SMS per key message.

@@ -47,7 +47,7 @@ def parse(text: str, lang: Language, has_pending: bool, region: str) -> Command 
         return None
     if has_pending and lang.is_command(words[0], "opt_in") and len(words) == 1:
         return Command("confirm")
-    if has_pending and words[0] in ("NO", "N") and len(words) == 1:
+    if has_pending and lang.is_command(words[0], "decline") and len(words) == 1:
         return Command("decline")
     if words[0] == "REG":
         number = phones.normalise(raw[1], region) if len(raw) >= 3 else None

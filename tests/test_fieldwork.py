@@ -71,6 +71,17 @@ def test_broadcast_preview_then_yes(services, worker, config):
     assert "12 sent" in status and "done" in status
 
 
+@pytest.mark.parametrize("lang, yes, no", [("sw", "NDIYO", "HAPANA"), ("fr", "OUI", "NON"), ("hi", "हाँ", "नहीं")])
+def test_a_field_worker_answers_a_preview_in_their_language(services, worker, lang, yes, no):
+    worker.text(f"LANG {lang.upper()}")
+    worker.text("BC MALARIA 1 ALL")
+    dropped = services.catalog.language(lang).texts["fw_dropped"]
+    assert worker.text(no) == [dropped] and Broadcasts(services.store).recent() == []
+    worker.text("BC MALARIA 1 ALL")
+    worker.text(yes)
+    assert len(Broadcasts(services.store).recent()) == 1
+
+
 def test_no_drops_the_preview(services, worker):
     worker.text("BC MALARIA 1 ALL")
     assert worker.text("NO") == ["Not sent."]
