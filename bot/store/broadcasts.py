@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import redis
 
-from bot.store.core import LogEntry, Store, _flat, _json
+from bot.store.core import LogEntry, Store, _decoded, _flat, _json
 
 # -- broadcasts -----------------------------------------------------------------------------
 
@@ -111,7 +111,7 @@ class Broadcasts:
         return broadcast_id
 
     def get(self, broadcast_id: str) -> dict[str, str]:
-        return {k.decode(): v.decode() for k, v in self.redis.hgetall(self.keys.broadcast(broadcast_id)).items()}
+        return _decoded(self.redis.hgetall(self.keys.broadcast(broadcast_id)))
 
     def update(self, broadcast_id: str, **fields) -> None:
         self.redis.hset(self.keys.broadcast(broadcast_id), mapping={k: str(v) for k, v in fields.items()})
@@ -132,8 +132,11 @@ class Broadcasts:
                 return False
 
     def recent(self, count: int = 20) -> list[dict[str, str]]:
-        ids = [i.decode() for i in self.redis.zrevrange(self.keys.broadcasts(), 0, count - 1)]
-        return [self.get(i) for i in ids]
+        ids = self.redis.zrevrange(self.keys.broadcasts(), 0, count - 1)
+        pipe = self.redis.pipeline(transaction=False)
+        for i in ids:
+            pipe.hgetall(self.keys.broadcast(i.decode()))
+        return [_decoded(r) for r in pipe.execute() if r]
 
     def with_status(self, status: str) -> list[str]:
         ids = [i.decode() for i in self.redis.zrange(self.keys.broadcasts(), 0, -1)]
@@ -215,8 +218,7 @@ class Broadcasts:
         return [n for n in range(total) if n not in done]
 
     def recipient_states(self, broadcast_id: str) -> dict[str, str]:
-        raw = self.redis.hgetall(self.keys.recipients(broadcast_id))
-        return {k.decode(): v.decode() for k, v in raw.items()}
+        return _decoded(self.redis.hgetall(self.keys.recipients(broadcast_id)))
 
 
 class FieldWorkers:
@@ -245,7 +247,8 @@ class FieldWorkers:
 
     def all(self) -> list[dict]:
         phones = sorted(p.decode() for p in self.redis.smembers(self.keys.fieldworkers()))
-        return [r for r in (self.get(p) for p in phones) if r]
+        found = self.redis.mget([self.keys.fieldworker(p) for p in phones]) if phones else []
+        return [r for r in map(_json, found) if r]
 
     def broadcasts_on(self, phone: str, day: str) -> int:
         """Broadcasts this field worker sent on `day` (UTC)."""

@@ -182,7 +182,7 @@ class Store:
         for key in extra_keys:
             pipe.get(key)
         seen, raw_state, raw_profile, *extras = pipe.execute()
-        profile = {k.decode(): v.decode() for k, v in raw_profile.items()}
+        profile = _decoded(raw_profile)
         return Loaded(
             state=_json(raw_state),
             profile=profile_from(profile),
@@ -298,7 +298,7 @@ class Store:
         pipe.execute()
 
     def sent_fields(self, provider_id: str) -> dict[str, str]:
-        return {k.decode(): v.decode() for k, v in self.redis.hgetall(self.keys.sent(provider_id)).items()}
+        return _decoded(self.redis.hgetall(self.keys.sent(provider_id)))
 
     def membership_ops(self, phone: str, before: Profile, after: Profile, now: float) -> list[Op]:
         """Keep the sets that audiences are built from in step with a person's profile."""
@@ -320,7 +320,7 @@ class Store:
     def log_entries(self, count: int = 100) -> list[tuple[str, dict[str, str]]]:
         """Newest first, for operators and tests."""
         rows = self.redis.xrevrange(self.keys.log(), count=count)
-        return [(i.decode(), {k.decode(): v.decode() for k, v in f.items()}) for i, f in rows]
+        return _rows(rows)
 
     def person_log(self, phone: str, count: int = 50, before: str = "+inf") -> list[tuple[str, dict[str, str]]]:
         """One person's log entries, newest first, from their index (no scan of the whole log)."""
@@ -328,14 +328,11 @@ class Store:
         pipe = self.redis.pipeline(transaction=False)
         for entry_id in ids:
             pipe.xrange(self.keys.log(), entry_id, entry_id)
-        rows = []
-        for found in pipe.execute():
-            for i, f in found:  # an id trimmed from the log by retention has no entry left
-                rows.append((i.decode(), {k.decode(): v.decode() for k, v in f.items()}))
-        return rows
+        # An id trimmed from the log by retention finds no entry, and drops out here.
+        return [row for found in pipe.execute() for row in _rows(found)]
 
     def profile_fields(self, phone: str) -> dict[str, str]:
-        return {k.decode(): v.decode() for k, v in self.redis.hgetall(self.keys.profile(phone)).items()}
+        return _decoded(self.redis.hgetall(self.keys.profile(phone)))
 
 
 class CountingConnection(redis.Connection):
@@ -361,6 +358,15 @@ def profile_from(fields: Mapping[str, str]) -> Profile:
         subscriptions=tuple(filter(None, fields.get("subs", "").split(","))),
         groups=tuple(filter(None, fields.get("groups", "").split(","))),
     )
+
+
+def _decoded(raw: Mapping[bytes, bytes]) -> dict[str, str]:
+    return {k.decode(): v.decode() for k, v in raw.items()}
+
+
+def _rows(raw) -> list[tuple[str, dict[str, str]]]:
+    """Stream entries as (id, fields)."""
+    return [(i.decode(), _decoded(f)) for i, f in raw]
 
 
 def _flat(fields: Mapping[str, str]) -> list[str]:

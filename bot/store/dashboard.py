@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 
-from bot.store.core import Store, _json
+from bot.store.core import Store, _decoded, _json, _rows
 from bot.store.keys import Keys
 
 # -- operator dashboard -------------------------------------------------------------------
@@ -55,14 +55,6 @@ class DashboardKeys(Keys):
     def profile_pattern(self) -> str:
         """SCAN pattern matching every profile key (for counts per language)."""
         return f"{self.prefix}profile:*"
-
-
-def _decoded(raw: Mapping[bytes, bytes]) -> dict[str, str]:
-    return {k.decode(): v.decode() for k, v in raw.items()}
-
-
-def _rows(raw) -> list[tuple[str, dict[str, str]]]:
-    return [(i.decode(), _decoded(f)) for i, f in raw]
 
 
 class Users:
