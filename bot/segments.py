@@ -189,8 +189,6 @@ def split(
     budget: int = 1,
     max_parts: int = 3,
     more_marker: str = "",
-    encoding: str | None = None,
-    limit: int | None = None,
     limits: Mapping[str, int] | None = None,
     marker_sep: str = " ",
 ) -> Split:
@@ -203,23 +201,21 @@ def split(
 
     Each part is its own SMS, so each is measured in its own encoding: one "ç" makes its
     part UCS-2 (70) without shrinking the GSM-7 parts around it (160). `limits` gives the
-    units per part for each encoding (e.g. a USSD screen's 182 and 80); `encoding` forces
-    one encoding, and `limit` one number of units, for every part.
+    units per part for each encoding (e.g. a USSD screen's 182 and 80; by default `budget`
+    segments); a single entry sends every part in that encoding.
     """
     text = text.strip()
     if not text:
         return Split(())
-    if encoding or limit:
-        enc = encoding or encoding_of(text + more_marker)
-        limits = {enc: limit or capacity(enc, budget)}
-    elif limits is None:
+    if limits is None:
         limits = {GSM7: capacity(GSM7, budget), UCS2: capacity(UCS2, budget)}
     whole = _encoding_in(text + more_marker, limits)
     if whole == GSM7:
         limits = {GSM7: limits[GSM7]}  # every part of a GSM-7 text is GSM-7: skip the per-part checks
     if limits[whole] < 20 + _cost(more_marker, whole):
         raise ValueError("an SMS part this small cannot carry a numbered reply")
-    if _cost(text, whole) <= limits[whole]:
+    alone = _encoding_in(text, limits)  # a text that fits one part carries no MORE marker
+    if _cost(text, alone) <= limits[alone]:
         return Split((text,))
     # The number prefix's width depends on the number of parts; settle it by iterating.
     total = min(2, max_parts)
@@ -259,7 +255,7 @@ def _fill(text, limits, total, max_parts, marker, sep):
             parts.append(prefix + body + (sep + marker if marker else ""))
             return parts, "".join(words[i:]).strip()
         parts.append(prefix + body)
-    if len(parts) == 1:
+    if len(parts) == 1 and total > 1:
         # It fitted in one part after all (only possible when the caller's total was off).
         parts = [parts[0].split(" ", 1)[1]]
     return parts, ""

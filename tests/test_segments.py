@@ -127,8 +127,13 @@ def test_each_part_is_measured_in_its_own_encoding():
     encodings = [sg.count(p).encoding for p in result.parts]
     assert encodings[0] == "UCS-2" and set(encodings[1:]) == {"GSM-7"} and result.rest == ""
     assert all(sg.count(p).segments == 1 for p in result.parts)
-    forced = sg.split(text, max_parts=3, encoding="UCS-2")  # one encoding for all: 70 a part
+    forced = sg.split(text, max_parts=3, limits={"UCS-2": 70})  # one encoding for all: 70 a part
     assert len(forced.parts) == 3 and forced.rest
+
+
+def test_a_gsm7_text_that_fits_keeps_its_first_word_whatever_the_marker():
+    text = "Take the child to a health worker today if the fever is high or the child cannot drink"
+    assert sg.split(text, more_marker="आगे") == sg.Split((text,))
 
 
 def test_budget_of_two_segments_per_part():
@@ -143,9 +148,10 @@ def test_budget_of_two_segments_per_part():
     text=st.lists(st.sampled_from([*"abc xyz€[]\n", "é", "’", EMOJI, FLAG, "ब", "\u093e"]), max_size=900).map("".join),
     budget=st.integers(1, 2),
     max_parts=st.integers(1, 4),
+    marker=st.sampled_from(["MORE", "आगे"]),  # Hindi's marker makes a last part UCS-2
 )
-def test_split_invariants(text, budget, max_parts):
-    result = sg.split(text, budget=budget, max_parts=max_parts, more_marker="MORE")
+def test_split_invariants(text, budget, max_parts, marker):
+    result = sg.split(text, budget=budget, max_parts=max_parts, more_marker=marker)
     assert len(result.parts) <= max_parts
     for part in result.parts:
         assert sg.count(part).segments <= budget, part
@@ -157,5 +163,5 @@ def test_split_invariants(text, budget, max_parts):
     # Nothing is lost: every non-space character is sent now or waits behind MORE.
     sent = "".join(p.split(" ", 1)[1] if len(result.parts) > 1 else p for p in result.parts)
     if result.rest:
-        sent = sent[: -len("MORE")]
+        sent = sent[: -len(marker)]
     assert "".join((sent + result.rest).split()) == "".join(text.split())
