@@ -240,7 +240,10 @@ def act(
     """Carry out one action for one person."""
     first_contact = not profile.lang
     profile = _with_language(profile, context)
-    turn = _Turn(session, profile, catalog.language(profile.lang), catalog, limits, context)
+    lang = catalog.language(profile.lang)
+    if session.topic and not still_there(session, lang):
+        session = Session(State.MENU)  # published content dropped or shortened the topic they were reading
+    turn = _Turn(session, profile, lang, catalog, limits, context)
     do = action.do
     if do is Do.OPT_OUT:
         if profile.opted_out and limits.silent_when_opted_out:
@@ -290,6 +293,12 @@ def act(
     return handler[do]()
 
 
+def still_there(session: Session, lang: Language) -> bool:
+    """The topic and key message a session points at still exist (content can be republished)."""
+    topic = next((t for t in lang.topics if t.id == session.topic), None)
+    return topic is not None and 0 <= session.index < len(topic.messages)
+
+
 def _with_language(profile: Profile, context: Context) -> Profile:
     return profile if profile.lang else replace(profile, lang=context.first_language(profile.country))
 
@@ -297,7 +306,7 @@ def _with_language(profile: Profile, context: Context) -> Profile:
 def _language_code(word: str, catalog: Catalog) -> str:
     if word.isdigit():
         codes = list(catalog.languages)
-        return codes[int(word) - 1] if 1 <= int(word[:3]) <= len(codes) else ""
+        return codes[int(word) - 1] if 1 <= int(word) <= len(codes) else ""
     found = catalog.find_language(word) if word else None
     return found.code if found else ""
 

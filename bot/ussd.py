@@ -114,7 +114,8 @@ def run(
             step = act(state.session, profile, new_input)
     elif not parts:
         new_input = ""
-        if resume is not None and resume.state in RESUMABLE:
+        lang = catalog.language(profile.lang or context.default_lang)
+        if resume is not None and resume.state in RESUMABLE and menu.still_there(resume, lang):
             step = _offer(resume, profile, catalog, limits, context)
             turn_state = UssdState(phone, 0, Session(State.MENU), "", offer=resume)
             return replace(_finish(turn_state, step, new_input), resume=resume)

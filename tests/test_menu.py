@@ -205,3 +205,17 @@ def test_broken_session_data_starts_again():
     assert Session.from_dict({"state": "bogus"}) == Session()
     assert Session.from_dict(None) == Session()
     assert Session.from_dict(MALARIA.to_dict()) == MALARIA
+
+
+@pytest.mark.parametrize("text", ["MORE", "BACK", "NEXT", "2", "JOIN", "hello"])
+def test_a_session_in_a_topic_that_content_no_longer_has_starts_again_at_the_menu(text):
+    for gone in (Session(State.MESSAGE, topic="no-such-topic"), Session(State.DETAIL, topic="malaria", index=99)):
+        result = step(gone, Profile(lang="en"), text, CATALOG)
+        assert result.parts and result.session.state in (State.MENU, State.MESSAGE, State.DETAIL)
+
+
+def test_a_language_number_out_of_range_is_a_hint_not_a_crash():
+    listing = step(Session(), Profile(lang="en"), "LANG", CATALOG)
+    for text in ("0010", "5", "999999"):
+        result = step(listing.session, Profile(lang="en"), text, CATALOG)
+        assert result.parts and result.profile.lang == "en"

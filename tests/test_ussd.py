@@ -291,3 +291,9 @@ def test_child_protection_screens_reach_the_helpline_before_any_option(lang):
         read = "\n".join(screens)
         assert "116" in read and read.index("116") < read.index("00 "), (lang, screens)
         path.append("2")
+
+
+def test_a_resume_offer_is_skipped_when_its_topic_is_gone():
+    gone = menu.Session(menu.State.MESSAGE, topic="no-such-topic")
+    turn = ussd.run(None, PHONE, "", PROFILE, gone, CATALOG, LIMITS, menu.Context())
+    assert turn.screen.startswith("CON ") and "1 Timing births" in turn.screen
