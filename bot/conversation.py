@@ -29,6 +29,7 @@ class Inbound:
     text: str
     channel: str  # "sms", "chat", "ussd"
     message_id: str = ""  # the provider's id, for dedupe
+    queued_reply: bool = False  # the reply goes out through the queue, which logs each SMS it sends
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ def exchange(
         if decision.log:
             log.append(LogEntry("in", inbound.channel, inbound.phone, decision.logged_input, step.event.value,
                                 step.topic, step.message, inbound.message_id))  # fmt: skip
-        if decision.log and (step.parts or decision.screen):  # one entry per reply, however many SMS it took
+        if decision.log and not inbound.queued_reply and (step.parts or decision.screen):  # one per reply
             log.append(LogEntry("out", inbound.channel, inbound.phone, decision.screen or "\n".join(step.parts),
                                 step.event.value, step.topic, step.message, parts=str(len(step.parts))))  # fmt: skip
         status, parts = store.commit(inbound.phone, loaded, step.profile, decision.writes, log,

@@ -34,9 +34,13 @@ def throttle(store: Store, bucket: str, cost: int, mps: float) -> None:
 
 def deliver(store: Store, provider: Provider, phone: str, body: str, *, mps: float, kind: str,
             meta: Mapping[str, str] | None = None) -> SendResult:  # fmt: skip
-    """Send `body` to `phone` unless they opted out; record what happened. Raises TransientSendError."""
+    """Send `body` to `phone` unless they opted out; record what happened. Raises TransientSendError.
+
+    A reply answers a message the person just sent, and the engine already chose what to say
+    (the confirmation of a STOP, HELP while opted out): it goes out whatever the profile says.
+    """
     meta = dict(meta or {})
-    if store.is_opted_out(phone):
+    if kind != "reply" and store.is_opted_out(phone):
         return SendResult(Outcome.OPTED_OUT, reason="the person opted out (STOP) before this was sent")
     body = segments.smart_encode(body)
     cost = max(segments.count(body).segments, 1)

@@ -81,5 +81,15 @@ def test_africastalking_inbound_sms_replies_through_the_queue(client, services, 
     assert "LANG" in " ".join(s["body"] for s in [first, *rest]) and {s["to"] for s in rest} <= {PHONE}
 
 
+def test_africastalking_stop_is_confirmed_and_each_reply_sms_logged_once(client, services, config):
+    form = {"from": PHONE, "to": "12345", "text": "STOP", "date": "2026-11-28", "id": "abc-stop", "linkId": ""}
+    assert client.post("/sms/africastalking", data=form).status_code == 200
+    SimpleWorker([services.queue("replies")], connection=services.store.redis).work(burst=True)
+    sent = [s["body"] for s in recorded(config)]
+    assert sent and "unsubscribed" in sent[0], "the STOP confirmation reached the gateway"
+    outbound = [e for _, e in services.store.person_log(PHONE) if e["direction"] == "out"]
+    assert [e["text"] for e in outbound] == sent[::-1] and all(e["status"] == "sent" for e in outbound)
+
+
 def test_africastalking_inbound_needs_id_and_from(client):
     assert client.post("/sms/africastalking", data={"text": "hi"}).status_code == 400

@@ -68,8 +68,8 @@ def test_a_429_is_retried_by_rq_then_succeeds(config, services):
 def test_21610_marks_the_person_opted_out_and_nothing_more_is_sent(config, services):
     with FakeGateway([twilio_error(21610)], default=(201, twilio_message)) as api:
         provider = twilio(config, api.url)
-        first = outbound.deliver(services.store, provider, PHONE, "one", mps=100, kind="reply")
-        second = outbound.deliver(services.store, provider, PHONE, "two", mps=100, kind="reply")
+        first = outbound.deliver(services.store, provider, PHONE, "one", mps=100, kind="subscription")
+        second = outbound.deliver(services.store, provider, PHONE, "two", mps=100, kind="subscription")
     assert first.outcome is Outcome.OPTED_OUT and second.outcome is Outcome.OPTED_OUT
     assert len(api.requests) == 1  # the second was stopped before reaching Twilio
     assert services.store.profile_fields(PHONE)["opted_out"] == "1"

@@ -114,7 +114,8 @@ def inbound_sms():
     if not _ID.match(message_id) or phone is None:
         return plain("id and from are required\n", 400)
     try:
-        reply = svc.handle(conversation.Inbound(phone, form.get("text", ""), "sms", "at-" + message_id))
+        inbound = conversation.Inbound(phone, form.get("text", ""), "sms", "at-" + message_id, queued_reply=True)
+        reply = svc.handle(inbound)
     except (redis.RedisError, conversation.Busy) as e:
         log.error("Africa's Talking SMS from %s failed: %s", phones.mask(phone), type(e).__name__)
         return plain("temporarily unavailable\n", 503)  # Africa's Talking will deliver it again
