@@ -6,6 +6,7 @@ The README's configuration table is this list. `from_env()` reads them (12-facto
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -130,6 +131,11 @@ def problems(config: Mapping) -> list[str]:
         found.append(f"COUNTRY_LANGUAGES entries must look like KE:sw, not {', '.join(bad)}")
     if config["SMS_SEGMENTS_PER_PART"] < 1 or config["SMS_MAX_PARTS"] < 1:
         found.append("SMS_SEGMENTS_PER_PART and SMS_MAX_PARTS must be at least 1")
+    for item in codes(config["AT_ALLOWED_IPS"]):
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            found.append(f"AT_ALLOWED_IPS: {item!r} is not an address or network (e.g. 196.201.214.0/24)")
     for name in ("QUIET_HOURS", "BROADCAST_QUIET_HOURS"):
         try:
             quiet.parse_hours(config[name], name)

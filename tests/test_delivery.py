@@ -40,6 +40,20 @@ def test_twilio_status_callbacks(client, sent, sequence, final):
         assert fields["reason"] == "the phone is switched off or unreachable"
 
 
+def test_twilio_statuses_with_an_underscore_are_accepted(client, sent):
+    assert status(client, {"MessageSid": SID, "MessageStatus": "partially_delivered"}).status_code == 204
+    assert sent.sent_fields(SID)["status"] == "partially_delivered"
+
+
+def test_delivery_reports_with_redis_down_ask_the_gateway_to_retry(config):
+    from bot.app import create_app
+
+    client = create_app({**config, "REDIS_URL": "redis://127.0.0.1:1/0"}).test_client()
+    assert status(client, {"MessageSid": SID, "MessageStatus": "delivered"}).status_code == 503
+    report = client.post("/sms/africastalking/delivery", data={"id": "ATXid_1", "status": "Success"})
+    assert report.status_code == 503
+
+
 def test_status_callbacks_must_be_signed(client, sent):
     form = {"MessageSid": SID, "MessageStatus": "failed"}
     assert client.post("/sms/twilio/status", data=form).status_code == 403

@@ -33,3 +33,9 @@ def test_list_settings():
     config = {**settings.from_env({}), "COUNTRY_LANGUAGES": "KE-sw", "REDIS_URL": "x", "SECRET_KEY": "s",
               "TWILIO_AUTH_TOKEN": "t"}  # fmt: skip
     assert any("COUNTRY_LANGUAGES" in p for p in settings.problems(config))
+
+
+def test_a_malformed_allowlist_is_refused_at_start_up():
+    config = {**settings.from_env({}), "REDIS_URL": "x", "SECRET_KEY": "s", "TWILIO_AUTH_TOKEN": "t",
+              "AT_ALLOWED_IPS": "196.201.214.0/24, 10.0.0.0/33"}  # fmt: skip
+    assert [p for p in settings.problems(config) if "AT_ALLOWED_IPS" in p and "10.0.0.0/33" in p]

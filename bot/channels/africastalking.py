@@ -134,7 +134,11 @@ def delivery_report():
         return plain("id and status are required\n", 400)
     ours = AT_STATUSES.get(status.lower(), "sent")
     reason = form.get("failureReason", "").strip()[:200]
-    svc.record_status(message_id, ours, reason or (status if ours == "failed" else ""))
+    try:
+        svc.record_status(message_id, ours, reason or (status if ours == "failed" else ""))
+    except redis.RedisError as e:
+        log.error("delivery report not recorded: %s", type(e).__name__)
+        return plain("try again\n", 503)  # Africa's Talking retries
     return plain("OK\n")
 
 

@@ -66,8 +66,7 @@ def inbound():
     return twiml(reply.parts)
 
 
-# Twilio's message statuses -> ours: only these three are final for SMS.
-FINAL = {"delivered": "delivered", "undelivered": "undelivered", "failed": "failed"}
+_STATUS = re.compile(r"^[a-z_]{1,32}$")  # Twilio's statuses: queued, sent, delivered, partially_delivered...
 
 
 @bp.post("/status")
@@ -77,11 +76,11 @@ def status_callback():
         abort(403)
     sid = request.form.get("MessageSid", "").strip()
     status = request.form.get("MessageStatus", "").strip().lower()
-    if not _SID.match(sid) or not status.isalpha():
+    if not _SID.match(sid) or not _STATUS.match(status):
         return Response("MessageSid and MessageStatus are required\n", 400, mimetype="text/plain")
     reason = describe(request.form.get("ErrorCode", "")) if status in ("undelivered", "failed") else ""
     try:
-        services.get().record_status(sid, FINAL.get(status, "sent" if status == "sent" else status), reason)
+        services.get().record_status(sid, status, reason)
     except redis.RedisError as e:
         log.error("status callback not recorded: %s", type(e).__name__)
         return Response("try again\n", 503, mimetype="text/plain")  # Twilio retries
