@@ -40,8 +40,11 @@ def deliver(store: Store, provider: Provider, phone: str, body: str, *, mps: flo
     (the confirmation of a STOP, HELP while opted out): it goes out whatever the profile says.
     """
     meta = dict(meta or {})
-    if kind != "reply" and store.is_opted_out(phone):
+    unreachable = "" if kind == "reply" else store.unreachable(phone)
+    if unreachable == "opted_out":
         return SendResult(Outcome.OPTED_OUT, reason="the person opted out (STOP) before this was sent")
+    if unreachable == "invalid":
+        return SendResult(Outcome.INVALID, reason="an earlier send found no SMS can reach this number")
     body = segments.smart_encode(body)
     cost = max(segments.count(body).segments, 1)
     if phones.is_test(phone):

@@ -7,7 +7,7 @@ from rq import SimpleWorker
 
 from bot import outbound, providers
 from bot.providers import Outcome
-from tests.conftest import recorded
+from tests.conftest import Phone, recorded
 from tests.fakes import FakeGateway, at_reply, twilio_error, twilio_message
 
 PHONE = "+256712345678"
@@ -75,6 +75,18 @@ def test_21610_marks_the_person_opted_out_and_nothing_more_is_sent(config, servi
     assert services.store.profile_fields(PHONE)["opted_out"] == "1"
     (entry,) = [f for _, f in services.store.log_entries() if f.get("status")]
     assert entry["status"] == "opted_out" and "STOP" in entry["reason"]
+
+
+def test_a_number_a_gateway_called_invalid_is_not_tried_again_until_it_writes_to_us(config, services, client):
+    with FakeGateway([twilio_error(21211)], default=(201, twilio_message)) as api:
+        provider = twilio(config, api.url)
+        first = outbound.deliver(services.store, provider, PHONE, "one", mps=100, kind="subscription")
+        second = outbound.deliver(services.store, provider, PHONE, "two", mps=100, kind="subscription")
+        assert first.outcome is Outcome.INVALID and second.outcome is Outcome.INVALID
+        assert len(api.requests) == 1
+        Phone(client, PHONE).text("hi")  # the number works after all
+        third = outbound.deliver(services.store, provider, PHONE, "three", mps=100, kind="subscription")
+    assert third.outcome is Outcome.SENT and len(api.requests) == 2
 
 
 def at(config, url):

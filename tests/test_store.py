@@ -95,3 +95,28 @@ def test_each_persons_entries_are_indexed(client, services):
     assert [f["direction"] for _, f in mine] == ["out", "in", "out", "in"]
     assert {f["phone"] for _, f in mine} == {"+256700000021"}
     assert mine[1][1]["text"] == "malaria"
+
+
+def test_an_opt_out_from_a_gateway_wins_over_a_message_answered_from_the_old_profile(services):
+    store: Store = services.store
+    phone = "+254700000019"
+    key = store.keys.session(phone)
+    store.commit(phone, store.load(phone, key), Profile(lang="en"), [], [])
+    answering = store.load(phone, key)  # an inbound message is being answered...
+    entry = LogEntry("out", "sms", phone, "tip", "subscription", status="opted_out")
+    store.record_send(phone, entry, "SM" + "9" * 32, opted_out=True)  # ...when the gateway reports STOP
+    assert store.commit(phone, answering, Profile(lang="en"), [], [])[0] == "conflict"
+    assert store.profile_fields(phone)["opted_out"] == "1" and store.unreachable(phone) == "opted_out"
+    assert store.redis.sismember(store.keys.optouts(), phone) and store.profile_fields(phone)["opted_out_at"]
+
+
+def test_recording_a_send_is_one_round_trip_and_indexes_the_log_with_an_expiry(config):
+    svc = services.build(config, counting_client(config["REDIS_URL"]))
+    phone = "+254700000029"
+    entry = LogEntry("out", "sms", phone, "hello", "reply", status="sent")
+    svc.store.record_send(phone, entry, "SM" + "8" * 32)  # loads the script once
+    before = CountingConnection.sends
+    svc.store.record_send(phone, entry, "SM" + "7" * 32)
+    assert CountingConnection.sends - before == 1
+    assert svc.store.redis.pttl(svc.store.keys.log_index(phone)) > 0
+    assert len(svc.store.person_log(phone)) == 2 and svc.store.sent_fields("SM" + "7" * 32)["phone"] == phone

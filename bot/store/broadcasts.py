@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import redis
 
-from bot.store.core import LogEntry, Store, _decoded, _flat, _json
+from bot.store.core import _LOG_LUA, SENT_TTL, LogEntry, Store, _decoded, _flat, _json
 
 # -- broadcasts -----------------------------------------------------------------------------
 
@@ -19,10 +19,10 @@ from bot.store.core import LogEntry, Store, _decoded, _flat, _json
 # worker killed mid-send leaves "i" behind: never sent again, counted as unknown.
 # KEYS: broadcast, recipients, optouts, log, sent(prev id), profile(prev), profile(next), log index(prev), groups...
 # ARGV: prev phone, prev code (s f o v, or r: release), prev figure, prev provider id,
-#       log maxlen, n log fields, log fields..., next phone, broadcast id
-_BROADCAST_STEP = """
-local nlog = tonumber(ARGV[6])
-local i = 7 + nlog
+#       log maxlen, minid, retention ms, sent ttl, now, next phone, broadcast id, log fields...
+_BROADCAST_STEP = (
+    _LOG_LUA
+    + """
 local prev = ARGV[1]
 if prev ~= '' then
   redis.call('HINCRBY', KEYS[1], 'inflight', -1)
@@ -31,23 +31,17 @@ if prev ~= '' then
   else
     redis.call('HSET', KEYS[2], prev, ARGV[2])
     redis.call('HINCRBY', KEYS[1], ARGV[3], 1)
-    if nlog > 0 then
+    if #ARGV > 11 then
       local entry = {}
-      for j = 1, nlog do entry[j] = ARGV[6 + j] end
-      local id = redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[5], '*', unpack(entry))
-      redis.call('ZADD', KEYS[8], tonumber(string.match(id, '^(%d+)')), id)
+      for j = 12, #ARGV do entry[#entry + 1] = ARGV[j] end
+      append_log(KEYS[4], KEYS[8], ARGV[5], ARGV[6], ARGV[7], entry)
     end
-    if ARGV[4] ~= '' then
-      redis.call('HSET', KEYS[5], 'phone', prev, 'status', 'sent', 'broadcast', ARGV[i + 1])
-      redis.call('EXPIRE', KEYS[5], 604800)
-    end
-    if ARGV[2] == 'o' then
-      redis.call('SADD', KEYS[3], prev)
-      redis.call('HSET', KEYS[6], 'opted_out', '1')
-    end
+    if ARGV[4] ~= '' then record_sent(KEYS[5], ARGV[8], prev, 'sent', ARGV[11]) end
+    if ARGV[2] == 'o' then opt_out(KEYS[6], KEYS[3], prev, ARGV[9]) end
+    if ARGV[2] == 'v' then redis.call('HSET', KEYS[6], 'invalid', '1') end
   end
 end
-local nxt = ARGV[i]
+local nxt = ARGV[10]
 if nxt == '' then return {'none', ''} end
 local status = redis.call('HGET', KEYS[1], 'status')
 if status ~= 'sending' then return {status or 'missing', ''} end
@@ -56,7 +50,7 @@ local member = false
 for k = 9, #KEYS do
   if redis.call('SISMEMBER', KEYS[k], nxt) == 1 then member = true break end
 end
-if not member or redis.call('SISMEMBER', KEYS[3], nxt) == 1 then
+if not member or redis.call('SISMEMBER', KEYS[3], nxt) == 1 or redis.call('HGET', KEYS[7], 'invalid') == '1' then
   redis.call('HSET', KEYS[2], nxt, 'x')
   redis.call('HINCRBY', KEYS[1], 'excluded', 1)
   return {'excluded', ''}
@@ -65,8 +59,9 @@ redis.call('HSET', KEYS[2], nxt, 'i')
 redis.call('HINCRBY', KEYS[1], 'inflight', 1)
 return {'go', redis.call('HGET', KEYS[7], 'lang') or ''}
 """
+)
 
-# KEYS: broadcast, done set. ARGV: batch number. Returns 1 when every batch is done.
+# KEYS: broadcast, done set. ARGV: batch number, now. Returns 1 when every batch is done.
 _BATCH_DONE = """
 redis.call('SADD', KEYS[2], ARGV[1])
 local batches = tonumber(redis.call('HGET', KEYS[1], 'batches') or '0')
@@ -199,10 +194,11 @@ class Broadcasts:
                 k.profile(next_phone) if next_phone else k.broadcast(broadcast_id),
                 k.log_index(prev) if prev else k.broadcast(broadcast_id),
                 *(k.group(g) for g in groups)]  # fmt: skip
+        now = time.time()
         log = _flat(settled.log.fields()) if settled and settled.log else []
         args = [prev, settled.code if settled else "", settled.figure if settled else "",
-                settled.provider_id if settled else "", self.store.log_max, len(log), *log, next_phone,
-                broadcast_id]  # fmt: skip
+                settled.provider_id if settled else "", *self.store.log_args(now), SENT_TTL, f"{now:.3f}",
+                next_phone, broadcast_id, *log]  # fmt: skip
         outcome, lang = self._step(keys=keys, args=args)
         return outcome.decode(), lang.decode()
 

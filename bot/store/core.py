@@ -72,10 +72,33 @@ class LogEntry:
         return {k: v for k, v in self.__dict__.items() if v}
 
 
+# Lua shared by every script that logs a message or hears of an opt-out, so they cannot drift.
+_LOG_LUA = """
+local function append_log(log, index, maxlen, minid, ttl_ms, entry)
+  local id = redis.call('XADD', log, 'MAXLEN', '~', maxlen, '*', unpack(entry))
+  redis.call('ZADD', index, tonumber(string.match(id, '^(%d+)')), id)
+  redis.call('XTRIM', log, 'MINID', '~', minid)
+  redis.call('ZREMRANGEBYSCORE', index, '-inf', '(' .. minid)
+  redis.call('PEXPIRE', index, ttl_ms)
+end
+local function record_sent(sent, ttl, phone, status, broadcast)
+  redis.call('HSET', sent, 'phone', phone, 'status', status)
+  if broadcast ~= '' then redis.call('HSET', sent, 'broadcast', broadcast) end
+  redis.call('EXPIRE', sent, ttl)
+end
+local function opt_out(profile, optouts, phone, now)
+  redis.call('HSET', profile, 'opted_out', '1', 'opted_out_at', now)
+  redis.call('HINCRBY', profile, 'rev', 1)  -- a message being answered from the old profile must retry
+  redis.call('SADD', optouts, phone)
+end
+"""
+
 # KEYS: profile, dedupe, log, the person's log index, then one key per write
 # ARGV: rev, has_dedupe, dedupe_value, dedupe_ttl, maxlen, minid, retention ms, n_profile_fields, fields...,
 #       per write: command, n_args, args...; then per log entry: n_fields, fields...
-_COMMIT = """
+_COMMIT = (
+    _LOG_LUA
+    + """
 if ARGV[2] == '1' then
   local seen = redis.call('GET', KEYS[2])
   if seen then return {'duplicate', seen} end
@@ -102,16 +125,29 @@ while i <= #ARGV do
   n = tonumber(ARGV[i])
   local entry = {}
   for j = 1, n do entry[j] = ARGV[i + j] end
-  local id = redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[5], '*', unpack(entry))
-  redis.call('ZADD', KEYS[4], tonumber(string.match(id, '^(%d+)')), id)
+  append_log(KEYS[3], KEYS[4], ARGV[5], ARGV[6], ARGV[7], entry)
   i = i + n + 1
 end
-redis.call('XTRIM', KEYS[3], 'MINID', '~', ARGV[6])
-redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', '(' .. ARGV[6])
-redis.call('PEXPIRE', KEYS[4], ARGV[7])
 return {'ok', ''}
 """
+)
 
+
+# An outbound SMS and what the gateway said. KEYS: log, log index, sent (or the index when
+# there is no provider id), profile, optouts. ARGV: maxlen, minid, retention ms, sent ttl,
+# phone, provider id, status, broadcast, o (opted out) v (invalid) or '', now, log fields...
+_SEND = (
+    _LOG_LUA
+    + """
+local entry = {}
+for j = 11, #ARGV do entry[#entry + 1] = ARGV[j] end
+append_log(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3], entry)
+if ARGV[6] ~= '' then record_sent(KEYS[3], ARGV[4], ARGV[5], ARGV[7], ARGV[8]) end
+if ARGV[9] == 'o' then opt_out(KEYS[4], KEYS[5], ARGV[5], ARGV[10]) end
+if ARGV[9] == 'v' then redis.call('HSET', KEYS[4], 'invalid', '1') end
+return 1
+"""
+)
 
 # KEYS: bucket. ARGV: rate (tokens per second), capacity, cost. Returns 0, or ms to wait.
 _TAKE = """
@@ -167,6 +203,7 @@ class Store:
         self.log_max = int(config["LOG_MAX_ENTRIES"])
         self.log_retention_ms = int(config["LOG_RETENTION_DAYS"]) * 86_400_000
         self._commit = client.register_script(_COMMIT)
+        self._send = client.register_script(_SEND)
         self._take = client.register_script(_TAKE)
         self._status = client.register_script(_STATUS)
 
@@ -214,6 +251,7 @@ class Store:
             "groups": ",".join(profile.groups),
             "last_seen": f"{now:.3f}",
             "first_seen": loaded.first_seen or f"{now:.3f}",
+            "invalid": "0",  # they just reached us from this number, whatever a gateway said before
         }
         ops = [w.op() if isinstance(w, Write) else w for w in writes]
         ops += self.membership_ops(phone, loaded.profile, profile, now)
@@ -224,9 +262,7 @@ class Store:
             "1" if dedupe_key else "0",
             PARTS_SEPARATOR.join(parts),
             str(self.dedupe_ttl),
-            str(self.log_max),
-            str(int(now * 1000) - self.log_retention_ms),
-            str(self.log_retention_ms),
+            *self.log_args(now),
             str(len(fields) * 2),
             *_flat(fields),
         ]
@@ -253,32 +289,29 @@ class Store:
 
     # -- outbound ---------------------------------------------------------------------
 
-    def is_opted_out(self, phone: str) -> bool:
-        return self.redis.hget(self.keys.profile(phone), "opted_out") == b"1"
+    def unreachable(self, phone: str) -> str:
+        """ "opted_out", "invalid" (a gateway said no SMS can reach the number) or ""."""
+        opted_out, invalid = self.redis.hmget(self.keys.profile(phone), "opted_out", "invalid")
+        return "opted_out" if opted_out == b"1" else "invalid" if invalid == b"1" else ""
 
     def take_tokens(self, bucket: str, cost: int, rate: float) -> float:
         """Draw `cost` segments from a shared bucket; return 0, or the seconds to wait first."""
         return int(self._take(keys=[self.keys.rate(bucket)], args=[rate, max(rate, cost), cost])) / 1000
 
+    def log_args(self, now: float) -> list[str]:
+        """What `append_log` needs: the log's length cap, the oldest id kept, the index's expiry."""
+        return [str(self.log_max), str(int(now * 1000) - self.log_retention_ms), str(self.log_retention_ms)]
+
     def record_send(self, phone: str, entry: LogEntry, provider_id: str, *, opted_out: bool = False,
-                    invalid: bool = False, extra: Mapping[str, str] | None = None) -> None:  # fmt: skip
+                    invalid: bool = False) -> None:  # fmt: skip
         """Log an outbound SMS and what the gateway said, in one round trip."""
-        entry_id = self.redis.xadd(self.keys.log(), entry.fields(), maxlen=self.log_max, approximate=True)
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.zadd(self.keys.log_index(phone), {entry_id: int(entry_id.split(b"-")[0])})
-        pipe.pexpire(self.keys.log_index(phone), self.log_retention_ms)
-        if provider_id:
-            fields = {"phone": phone, "status": entry.status or "sent", **(extra or {})}
-            if entry.broadcast:
-                fields["broadcast"] = entry.broadcast
-            pipe.hset(self.keys.sent(provider_id), mapping=fields)
-            pipe.expire(self.keys.sent(provider_id), SENT_TTL)
-        if opted_out:
-            pipe.hset(self.keys.profile(phone), mapping={"opted_out": "1", "opted_out_at": f"{time.time():.3f}"})
-            pipe.sadd(self.keys.optouts(), phone)
-        if invalid:
-            pipe.hset(self.keys.profile(phone), "invalid", "1")
-        pipe.execute()
+        k, now = self.keys, time.time()
+        flag = "o" if opted_out else "v" if invalid else ""
+        keys = [k.log(), k.log_index(phone), k.sent(provider_id) if provider_id else k.log_index(phone),
+                k.profile(phone), k.optouts()]  # fmt: skip
+        args = [*self.log_args(now), SENT_TTL, phone, provider_id, entry.status or "sent", entry.broadcast, flag,
+                f"{now:.3f}", *_flat(entry.fields())]  # fmt: skip
+        self._send(keys=keys, args=args)
 
     def record_status(self, provider_id: str, status: str, *, reason: str = "") -> StatusChange:
         """A delivery report: "updated", "same", "kept" (final already) or "unknown" (not ours)."""
