@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
@@ -49,7 +50,7 @@ class FakeGateway:
 
 
 def twilio_message(form: dict) -> dict:
-    return {"sid": "SM" + "f" * 32, "status": "queued", "to": form.get("To"), "body": form.get("Body")}
+    return {"sid": "SM" + uuid.uuid4().hex, "status": "queued", "to": form.get("To"), "body": form.get("Body")}
 
 
 def twilio_error(code: int, status: int = 400, message: str = "error") -> tuple[int, dict]:

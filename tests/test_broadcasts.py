@@ -150,11 +150,15 @@ def test_delivery_reports_update_the_figures(services, config, client):
         services.__dict__.pop("provider", None)
         bid = broadcasts.create(services, topic_id="malaria", number=1, groups=["g"], created_by="t")
         run_workers(services)
-    form = {"MessageSid": "SM" + "f" * 32, "MessageStatus": "delivered"}
+    first, second = (e["message_id"] for _, e in services.store.log_entries() if e.get("broadcast") == bid)
+    form = {"MessageSid": first, "MessageStatus": "delivered"}
     path = "/sms/twilio/status"
-    client.post(path, data=urlencode(form), content_type="application/x-www-form-urlencoded",
-                headers={"X-Twilio-Signature": sign(BASE_URL + path, form)})  # fmt: skip
+    reported = client.post(path, data=urlencode(form), content_type="application/x-www-form-urlencoded",
+                           headers={"X-Twilio-Signature": sign(BASE_URL + path, form)})  # fmt: skip
+    assert reported.status_code == 204 and first != second
     assert broadcasts.figures(Broadcasts(services.store).get(bid))["delivered"] == 1
+    assert services.store.sent_fields(first)["status"] == "delivered"
+    assert services.store.sent_fields(second)["status"] == "sent"
 
 
 @pytest.mark.parametrize(

@@ -19,13 +19,24 @@ RECIPIENTS = 300
 
 
 def horses(worker: subprocess.Popen) -> list[int]:
-    """The work horses a worker has forked; RQ runs each job in one."""
+    """The work horses a worker has forked; RQ runs each job in one.
+
+    A horse leads a process group of its own (RQ calls setpgrp in it); the worker's other child,
+    the scheduler, does not, and must not be taken for a horse busy with a batch.
+    """
     found = subprocess.run(["pgrep", "-P", str(worker.pid)], capture_output=True, text=True)
-    return [int(pid) for pid in found.stdout.split()]
+    return [pid for pid in map(int, found.stdout.split()) if _leads_its_group(pid)]
+
+
+def _leads_its_group(pid: int) -> bool:
+    try:
+        return os.getpgid(pid) == pid
+    except ProcessLookupError:
+        return False
 
 
 def kill_with_horse(worker: subprocess.Popen) -> None:
-    """SIGKILL a worker and its horse (RQ puts each horse in a session of its own, so both are named)."""
+    """SIGKILL a worker and its horse (the horse is in its own process group, so both are named)."""
     for pid in [*horses(worker), worker.pid]:
         try:
             os.kill(pid, signal.SIGKILL)

@@ -182,11 +182,3 @@ def test_over_the_webhook_a_kenyan_number_gets_swahili(client, services):
     assert "Karibu" in first
     assert services.store.profile_fields("+254712345678")["lang"] == "sw"
     assert "LANG" in first or "LUGHA" in first
-
-
-def test_a_missing_translation_falls_back_to_english():
-    fr = CATALOG.language("fr")
-    for key in fr.fallbacks:
-        kind, _, name = key.partition(" ")
-        if kind == "text":
-            assert fr.texts[name] == CATALOG.language("en").texts[name]
