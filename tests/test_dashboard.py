@@ -484,3 +484,10 @@ def test_a_scheduled_broadcast_waits_for_its_time(dash, services, world):
     assert response.status_code == 302
     info = broadcasts.Broadcasts(services.store).recent(1)[0]
     assert info["status"] == "scheduled" and info["scheduled_at"] == "4070941200"
+
+
+@pytest.mark.parametrize("before", ["1x", "1--2", "-", "abc-1", "9" * 40])
+def test_a_malformed_page_cursor_is_ignored_on_every_paged_page(dash, world, before):
+    dash.as_role("admin")
+    for path in (f"/dashboard/people/{world['ref']}", "/dashboard/audit", "/dashboard/messages"):
+        assert dash.get(f"{path}?before={before}").status_code == 200, path

@@ -6,6 +6,7 @@ from flask import Blueprint, render_template, request
 
 from bot import services
 from bot.dashboard.access import Role, protect, requires
+from bot.dashboard.logfilter import stream_id
 from bot.store import Audit
 
 bp = protect(Blueprint("dashboard_audit", __name__, url_prefix="/dashboard"))
@@ -15,8 +16,7 @@ PAGE_SIZE = 100
 @bp.get("/audit")
 @requires(Role.ADMIN)
 def index():
-    before = request.args.get("before", "")
-    before = before if before.replace("-", "").isdigit() else ""
+    before = stream_id(request.args.get("before", ""))
     rows = Audit(services.get().store).recent(PAGE_SIZE, before)
     older = rows[-1][0] if len(rows) == PAGE_SIZE else ""
     return render_template("dashboard/audit.html", rows=rows, older=older, before=before)

@@ -144,3 +144,9 @@ def _day(value: str) -> str:
 
 def _ms(day: str) -> int:
     return int(datetime.fromisoformat(day).replace(tzinfo=timezone.utc).timestamp() * 1000)
+
+
+def stream_id(value: str) -> str:
+    """`value` if it is a stream id ("1700000000000-0"), else "": a page cursor from a URL."""
+    ms, _, seq = value.partition("-")
+    return value if ms.isdigit() and seq.isdigit() else ""

@@ -10,7 +10,18 @@ from flask import Blueprint, Response, render_template, request
 
 from bot import services
 from bot.dashboard.access import protect
-from bot.dashboard.logfilter import CHANNELS, DIRECTIONS, STATUSES, Filter, Page, Row, collect, id_key, older_than
+from bot.dashboard.logfilter import (
+    CHANNELS,
+    DIRECTIONS,
+    STATUSES,
+    Filter,
+    Page,
+    Row,
+    collect,
+    id_key,
+    older_than,
+    stream_id,
+)
 from bot.phones import mask
 from bot.store import LogQuery
 
@@ -68,7 +79,7 @@ def find(query: LogQuery, keep: Filter, before: str, size: int = PAGE_SIZE, budg
 def index():
     query = LogQuery(services.get().store)
     keep = Filter.from_args(request.args)
-    before = _stream_id(request.args.get("before", ""))
+    before = stream_id(request.args.get("before", ""))
     page = find(query, keep, before)
     total = query.person_length(keep.phone) if keep.phone else query.length()
     topics = [(t.id, t.label) for t in services.get().catalog.language("en").topics]
@@ -117,8 +128,3 @@ def _csv(rows: Iterator[Row]) -> Iterator[str]:
 def _cell(value: str) -> str:
     """Spreadsheets run a cell starting with = + - @ as a formula: an SMS body must stay text."""
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
-def _stream_id(value: str) -> str:
-    ms, _, seq = value.partition("-")
-    return value if ms.isdigit() and seq.isdigit() else ""

@@ -10,7 +10,7 @@ from flask_login import current_user
 from bot import phones, services
 from bot.dashboard.access import Role, protect, requires
 from bot.dashboard.forms import FindPersonForm
-from bot.dashboard.logfilter import id_key, older_than
+from bot.dashboard.logfilter import id_key, older_than, stream_id
 from bot.dashboard.privacy import ref_for
 from bot.store import Audiences, Audit, LogQuery, PersonRefs
 
@@ -69,10 +69,10 @@ def _thread(ref: str, revealed: bool):
     phone = PersonRefs(svc.store).phone(ref)
     if phone is None:
         abort(404)
-    before = request.values.get("before", "")
+    before = stream_id(request.values.get("before", ""))
     query = LogQuery(svc.store)
-    before_ms = str(id_key(before)[0]) if before[:1].isdigit() else "+inf"
-    rows = older_than(query.person(phone, THREAD_SIZE + 1, before_ms), before if before_ms != "+inf" else "")
+    before_ms = str(id_key(before)[0]) if before else "+inf"
+    rows = older_than(query.person(phone, THREAD_SIZE + 1, before_ms), before)
     rows = rows[:THREAD_SIZE]
     profile = svc.store.profile_fields(phone)
     return render_template("dashboard/conversation.html", ref=ref, phone=phone, revealed=revealed, rows=rows,
