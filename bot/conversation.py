@@ -122,7 +122,7 @@ def handle(
         outcome = fieldwork(worker, text, loaded.extras.get(pending_key), profile) if worker and fieldwork else None
         if outcome is not None:
             step = menu.Step(session, profile, tuple(menu_split(outcome.reply, limits)), menu.Event.FIELDWORK)
-            return Decision(step, outcome.writes, text, effects=outcome.effects)
+            return Decision(step, outcome.writes, outcome.logged or text, effects=outcome.effects)
         invite = loaded.extras.get(invite_key)
         profile = replace(profile, invite=str(invite.get("group", ""))) if invite else profile
         step = menu.step(session, profile, text, catalog, limits, context)

@@ -37,6 +37,7 @@ class Outcome:
     reply: str
     writes: list = field(default_factory=list)
     effects: list[Callable[[], None]] = field(default_factory=list)
+    logged: str = ""  # the command as the log should show it, when not as typed
 
 
 def parse(text: str, lang: Language, has_pending: bool, region: str) -> Command | None:
@@ -92,7 +93,8 @@ def decide(svc, worker: dict, command: Command, pending: dict | None, phone: str
             )
 
         reply = texts["fw_invited"].format(family=phones.mask(command.family), group=command.group.upper())
-        return Outcome(reply, effects=[invite])
+        # The family's number is personal data: the log (read by viewers, exported) shows it masked.
+        return Outcome(reply, effects=[invite], logged=f"REG {phones.mask(command.family)} {command.group.upper()}")
     if command.kind == "status":
         store = Broadcasts(svc.store)
         mine = [b for b in store.recent(50) if b.get("created_by") == phone]

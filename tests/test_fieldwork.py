@@ -25,6 +25,8 @@ def run(services):
 
 def test_register_invites_and_only_yes_joins(services, client, worker, config):
     reply = worker.text(f"REG {FAMILY} KISUMU")
+    logged = [e["text"] for _, e in services.store.person_log(WORKER) if e["direction"] == "in"]
+    assert logged == ["REG +256 7•• ••• 111 KISUMU"], "the family's number is masked in the log"
     assert "Invited +256 7" in reply[0] and "KISUMU" in reply[0] and FAMILY not in reply[0]
     run(services)
     (welcome,) = recorded(config)
