@@ -491,3 +491,15 @@ def test_a_malformed_page_cursor_is_ignored_on_every_paged_page(dash, world, bef
     dash.as_role("admin")
     for path in (f"/dashboard/people/{world['ref']}", "/dashboard/audit", "/dashboard/messages"):
         assert dash.get(f"{path}?before={before}").status_code == 200, path
+
+
+def test_a_link_to_a_person_expires_on_its_own_after_it_was_last_shown(services):
+    refs = PersonRefs(services.store)
+    refs.remember({"r1": "+256700000001"})
+    refs.remember({"r2": "+256700000002"})
+    keys = refs.keys
+    assert refs.phone("r1") == "+256700000001"
+    assert 0 < services.store.redis.ttl(keys.person_ref("r1")) <= 30 * 86_400
+    services.store.redis.delete(keys.person_ref("r1"))  # r1's time ran out; showing r2 again keeps only r2
+    refs.remember({"r2": "+256700000002"})
+    assert refs.phone("r1") is None and refs.phone("r2") == "+256700000002"

@@ -31,9 +31,9 @@ class DashboardKeys(Keys):
     def audit(self) -> str:
         return f"{self.prefix}dash:audit"
 
-    def person_refs(self) -> str:
-        """Opaque link references -> phone numbers, so no URL carries a family's number."""
-        return f"{self.prefix}dash:refs"
+    def person_ref(self, ref: str) -> str:
+        """An opaque link reference -> a phone number, so no URL carries a family's number."""
+        return f"{self.prefix}dash:ref:{ref}"
 
     def day(self, day: str) -> str:
         """One UTC day's counters (in, out, reads per topic...), rolled up from the log."""
@@ -203,14 +203,15 @@ class PersonRefs:
         self.redis, self.keys = store.redis, DashboardKeys(store.keys.prefix)
 
     def remember(self, refs: Mapping[str, str]) -> None:
+        # One key each, so every reference expires on its own REFS_TTL after it was last shown.
         if refs:
             pipe = self.redis.pipeline(transaction=False)
-            pipe.hset(self.keys.person_refs(), mapping=dict(refs))
-            pipe.expire(self.keys.person_refs(), REFS_TTL)
+            for ref, phone in refs.items():
+                pipe.set(self.keys.person_ref(ref), phone, ex=REFS_TTL)
             pipe.execute()
 
     def phone(self, ref: str) -> str | None:
-        found = self.redis.hget(self.keys.person_refs(), ref)
+        found = self.redis.get(self.keys.person_ref(ref))
         return found.decode() if found else None
 
 
