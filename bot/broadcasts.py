@@ -65,14 +65,14 @@ def start(broadcast_id: str, svc: Services | None = None) -> int:
     info = store.get(broadcast_id)
     if info.get("started_at"):
         return 0  # a second start (a duplicated job) must not snapshot again
-    if info.get("status") == "scheduled" and not store.set_status(broadcast_id, "sending", only_from=("scheduled",)):
+    status = info.get("status")
+    if status == "scheduled" and not store.set_status(broadcast_id, "sending", only_from=("scheduled",)):
         return 0
-    if store.get(broadcast_id).get("status") != "sending":
-        return 0
+    if status not in ("scheduled", "sending"):
+        return 0  # paused or cancelled before it started
     batches = store.snapshot(broadcast_id, info["groups"].split(","), int(svc.config["BROADCAST_BATCH_SIZE"]))
     if batches == 0:
-        store.batch_done(broadcast_id, 0)
-        store.update(broadcast_id, status="done", finished_at=f"{time.time():.3f}")
+        store.batch_done(broadcast_id, 0)  # finishes it, unless it was cancelled meanwhile
         return 0
     enqueue_batches(svc, broadcast_id, range(batches), "")
     return batches
