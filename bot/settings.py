@@ -122,10 +122,13 @@ def problems(config: Mapping) -> list[str]:
         for name in required:
             if not config.get(name):
                 found.append(f"{name} is required in production")
-        if provider == "twilio" and not (config.get("TWILIO_FROM") or config.get("TWILIO_MESSAGING_SERVICE_SID")):
+        has_sender = config.get("TWILIO_FROM") or config.get("TWILIO_MESSAGING_SERVICE_SID")
+        if provider == "twilio" and not (config.get("TWILIO_ACCOUNT_SID") and has_sender):
             found.append("SMS_PROVIDER=twilio needs TWILIO_ACCOUNT_SID and TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID")
         if provider == "africastalking" and not (config.get("AT_USERNAME") and config.get("AT_API_KEY")):
             found.append("SMS_PROVIDER=africastalking needs AT_USERNAME and AT_API_KEY")
+    if sms_provider(config) not in PROVIDERS:
+        found.append(f"SMS_PROVIDER must be one of {', '.join(PROVIDERS)}, not {sms_provider(config)!r}")
     bad = [item for item in codes(config["COUNTRY_LANGUAGES"]) if ":" not in item]
     if bad:
         found.append(f"COUNTRY_LANGUAGES entries must look like KE:sw, not {', '.join(bad)}")
@@ -157,6 +160,9 @@ def pairs(value: str) -> list[tuple[str, str]]:
         if country and lang:
             found.append((country.upper(), lang))
     return found
+
+
+PROVIDERS = ("twilio", "africastalking", "console", "record", "null")
 
 
 def sms_provider(config: Mapping) -> str:

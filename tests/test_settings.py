@@ -39,3 +39,13 @@ def test_a_malformed_allowlist_is_refused_at_start_up():
     config = {**settings.from_env({}), "REDIS_URL": "x", "SECRET_KEY": "s", "TWILIO_AUTH_TOKEN": "t",
               "AT_ALLOWED_IPS": "196.201.214.0/24, 10.0.0.0/33"}  # fmt: skip
     assert [p for p in settings.problems(config) if "AT_ALLOWED_IPS" in p and "10.0.0.0/33" in p]
+
+
+@pytest.mark.parametrize(
+    "change, problem",
+    [({"SMS_PROVIDER": "twillio"}, "SMS_PROVIDER must be one of"),
+     ({"SMS_PROVIDER": "twilio", "TWILIO_FROM": "+15005550006"}, "TWILIO_ACCOUNT_SID")],
+)  # fmt: skip
+def test_a_provider_that_cannot_send_is_refused_at_start_up(change, problem):
+    config = {**settings.from_env({}), "REDIS_URL": "x", "SECRET_KEY": "s", "TWILIO_AUTH_TOKEN": "t", **change}
+    assert any(problem in p for p in settings.problems(config)), settings.problems(config)

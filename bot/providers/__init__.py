@@ -38,7 +38,7 @@ class Provider(Protocol):
 
 def from_config(config: Mapping) -> Provider:
     """The provider SMS_PROVIDER names."""
-    from bot.settings import sms_provider
+    from bot.settings import PROVIDERS, sms_provider
 
     name = sms_provider(config)
     if name == "twilio":
@@ -61,4 +61,4 @@ def from_config(config: Mapping) -> Provider:
         from bot.providers.local import ConsoleProvider
 
         return ConsoleProvider()
-    raise ValueError(f"SMS_PROVIDER must be twilio, africastalking, console, record or null, not {name!r}")
+    raise ValueError(f"SMS_PROVIDER must be one of {', '.join(PROVIDERS)}, not {name!r}")
