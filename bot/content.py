@@ -533,4 +533,17 @@ REQUIRED_TEXTS = (
     "left",
     "join_which",
     "invite_accepted",
+    # read outside the menu engine: USSD's resume offer, and replies to field workers
+    "ussd_resume",
+    "fw_usage",
+    "fw_not_your_group",
+    "fw_welcome",
+    "fw_invited",
+    "fw_no_broadcast",
+    "fw_bad_number",
+    "fw_preview",
+    "fw_dropped",
+    "fw_limit",
+    "fw_queued",
+    "fw_queued_quiet",
 )

@@ -123,13 +123,6 @@ def encoding_of(text: str) -> str:
     return GSM7 if is_gsm7(text) else UCS2
 
 
-def unit_cost(cluster: str, encoding: str) -> int:
-    """What one grapheme cluster costs in `encoding`: septets, or UTF-16 code units."""
-    if encoding == GSM7:
-        return sum(2 if c in GSM7_EXTENSION else 1 for c in cluster)
-    return len(cluster.encode("utf-16-le")) // 2
-
-
 def clusters(text: str) -> list[str]:
     """User-perceived characters: what must never be split across two SMS parts."""
     return regex.findall(r"\X", text)
@@ -151,7 +144,7 @@ def count(text: str) -> Count:
     units = _cost(text, encoding)
     if units <= SINGLE[encoding]:
         return Count(encoding, units, 1 if units else 0)
-    costs = [unit_cost(c, encoding) for c in _atoms(text, encoding)]
+    costs = [_cost(c, encoding) for c in _atoms(text, encoding)]
     return Count(encoding, units, _pack(costs, CONCATENATED[encoding]))
 
 
@@ -301,12 +294,12 @@ def _cut(word: str, enc: str, room: int) -> tuple[str, str]:
     """Cut an over-long word at a cluster boundary so the head fits in `room`."""
     head, used = "", 0
     pieces = _atoms(word, enc)
-    if unit_cost(pieces[0], enc) > room:
+    if _cost(pieces[0], enc) > room:
         # A single cluster larger than a part (e.g. hundreds of stacked accents):
         # breaking it is the only way to send it at all.
         pieces = list(word)
     for n, piece in enumerate(pieces):
-        cost = unit_cost(piece, enc)
+        cost = _cost(piece, enc)
         if used + cost > room:
             return head, "".join(pieces[n:])
         head += piece

@@ -175,3 +175,12 @@ def test_cli_content_check(broken):
     bad = runner.invoke(main, ["content", "check", "--dir", str(broken)])
     assert bad.exit_code == 1
     assert "messages/en/10-malaria.yaml: label: missing" in bad.output
+
+
+def test_english_must_define_the_texts_read_outside_the_menu(tmp_path):
+    copy = tmp_path / "messages"
+    shutil.copytree(ROOT / "messages", copy)
+    system = copy / "en" / "system.yaml"
+    system.write_text(system.read_text(encoding="utf-8").replace("ussd_resume:", "ussd_resume_gone:"), encoding="utf-8")
+    _, problems = content.check(copy)
+    assert any("ussd_resume" in str(p) and "missing" in str(p) for p in problems), problems
