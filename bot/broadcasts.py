@@ -14,6 +14,7 @@ import time
 from datetime import datetime, timezone
 
 from bot import jobs, quiet, segments
+from bot.content import Catalog
 from bot.outbound import TransientSendError, throttle
 from bot.providers import Outcome
 from bot.services import Services, job_id
@@ -142,9 +143,12 @@ def send_batch(broadcast_id: str, batch: int) -> str:
 
 def text_for(svc: Services, info: dict, lang: str) -> str:
     """The key message in the recipient's language (English where it lacks one)."""
-    language = svc.catalog.language(lang or svc.context.default_lang)
-    message = language.topic(info["topic"]).message(info["message"])
-    return segments.smart_encode(message.short)
+    return key_message_text(svc.catalog, lang or svc.context.default_lang, info["topic"], info["message"])
+
+
+def key_message_text(catalog: Catalog, lang: str, topic_id: str, message_id: str) -> str:
+    """A key message exactly as a recipient reading `lang` is sent it."""
+    return segments.smart_encode(catalog.language(lang).topic(topic_id).message(message_id).short)
 
 
 def pause(svc: Services, broadcast_id: str) -> bool:

@@ -229,11 +229,16 @@ def fieldworker_group() -> None:
 @click.option("--groups", required=True, help="comma-separated, e.g. kisumu,siaya")
 def fieldworker_add(phone: str, name: str, groups: str) -> None:
     """Register (or update) a field worker."""
+    from bot.fieldwork import group_names
     from bot.store import FieldWorkers
 
-    names = settings.codes(groups)
-    FieldWorkers(_services().store).add(_phone(phone), name.strip(), names)
-    click.echo(f"{name.strip()} ({_phone(phone)}) may reach: {', '.join(names)}")
+    try:
+        names = group_names(groups)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--groups") from None
+    number = _phone(phone)
+    FieldWorkers(_services().store).add(number, name.strip(), names)
+    click.echo(f"{name.strip()} ({number}) may reach: {', '.join(names)}")
 
 
 @fieldworker_group.command("list")

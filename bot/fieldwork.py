@@ -40,6 +40,17 @@ class Outcome:
     logged: str = ""  # the command as the log should show it, when not as typed
 
 
+def group_names(value: str) -> list[str]:
+    """ "kisumu, Siaya" -> ["kisumu", "siaya"]. A group is one word a field worker can text
+    (letters, digits, - and _); anything else is refused, never silently dropped."""
+    names = [g.strip().lower() for g in value.split(",") if g.strip()]
+    bad = [g for g in names if not g.replace("-", "").replace("_", "").isalnum()]
+    if bad or not names:
+        shown = ", ".join(repr(g) for g in bad) or "none given"
+        raise ValueError(f"group names are single words of letters, digits, - or _ ({shown})")
+    return list(dict.fromkeys(names))
+
+
 def parse(text: str, lang: Language, has_pending: bool, region: str) -> Command | None:
     """A field worker's command, or None for ordinary menu input."""
     words = normalise_keyword(text.replace("+", " +")).split()

@@ -84,3 +84,10 @@ def test_commands_that_keep_data_refuse_a_server_that_would_vanish(monkeypatch, 
     for args in (["fieldworker", "add", "+256700000002", "--name", "A", "--groups", "x"], ["user", "list"]):
         result = CliRunner().invoke(main, args)
         assert result.exit_code == 1 and "no Redis to use" in result.output, result.output
+
+
+def test_fieldworker_add_refuses_a_group_that_cannot_be_texted(monkeypatch, redis_url, prefix):
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    monkeypatch.setenv("REDIS_PREFIX", prefix)
+    result = CliRunner().invoke(main, ["fieldworker", "add", "+256700000002", "--name", "A", "--groups", "a b"])
+    assert result.exit_code == 2 and "'a b'" in result.output

@@ -503,3 +503,11 @@ def test_a_link_to_a_person_expires_on_its_own_after_it_was_last_shown(services)
     services.store.redis.delete(keys.person_ref("r1"))  # r1's time ran out; showing r2 again keeps only r2
     refs.remember({"r2": "+256700000002"})
     assert refs.phone("r1") is None and refs.phone("r2") == "+256700000002"
+
+
+def test_a_field_worker_with_a_group_nobody_could_text_is_refused_not_trimmed(dash, services):
+    dash.as_role("operator")
+    form = {"phone": "+254722000444", "name": "Atieno", "groups": "kisumu, siaya town"}
+    page = dash.post("/dashboard/fieldworkers", form, follow_redirects=True).text
+    assert "Not saved" in page and "siaya town" in page
+    assert FieldWorkers(services.store).get("+254722000444") is None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from bot import phones, services, settings
+from bot import fieldwork, phones, services
 from bot.dashboard.access import Role, protect, requires
 from bot.dashboard.forms import FieldWorkerForm, NewFieldWorkerForm
 from bot.store import Audiences, Audit, Broadcasts, FieldWorkers, PersonRefs
@@ -16,7 +16,11 @@ HISTORY_SCAN = 500
 
 
 def _groups(value: str) -> list[str]:
-    return [g for g in settings.codes(value) if g.replace("-", "").replace("_", "").isalnum()]
+    try:
+        return fieldwork.group_names(value)
+    except ValueError as e:
+        flash(f"Not saved: {e}.", "error")
+        return []
 
 
 @bp.get("/fieldworkers")
@@ -33,9 +37,10 @@ def add():
     form = NewFieldWorkerForm()
     phone = phones.normalise(form.phone.data or "", svc.config["DEFAULT_REGION"])
     groups = _groups(form.groups.data or "")
-    if not form.validate_on_submit() or phone is None or not groups:
-        flash("A field worker needs a phone number with its country code, a name, and at least one group "
-              "(letters, digits and dashes).", "error")  # fmt: skip
+    if not groups:
+        return redirect(url_for(".index"))
+    if not form.validate_on_submit() or phone is None:
+        flash("A field worker needs a phone number with its country code and a name.", "error")
         return redirect(url_for(".index"))
     FieldWorkers(svc.store).add(phone, form.name.data.strip(), groups)
     Audit(svc.store).add(current_user.email, "fieldworker_added", number=phones.mask(phone),
@@ -70,8 +75,10 @@ def edit(ref: str):
     worker = _worker(ref)
     form = FieldWorkerForm()
     groups = _groups(form.groups.data or "")
-    if not form.validate_on_submit() or not groups:
-        flash("A field worker needs a name and at least one group.", "error")
+    if not groups:
+        return redirect(url_for(".detail", ref=ref))
+    if not form.validate_on_submit():
+        flash("A field worker needs a name.", "error")
         return redirect(url_for(".detail", ref=ref))
     FieldWorkers(store).add(worker["phone"], form.name.data.strip(), groups)
     Audit(store).add(current_user.email, "fieldworker_changed", number=phones.mask(worker["phone"]),

@@ -3,24 +3,20 @@
 from __future__ import annotations
 
 from bot import segments
+from bot.broadcasts import key_message_text
 from bot.content import Catalog
 
 FINAL = ("done", "cancelled")
 
 
-def message_text(catalog: Catalog, lang: str, topic_id: str, number: int) -> str:
-    """The key message as a recipient of `lang` gets it (what `broadcasts.text_for` sends)."""
-    topic = catalog.language(lang).topic(topic_id)
-    return segments.smart_encode(topic.messages[number - 1].short)
-
-
 def preview(catalog: Catalog, topic_id: str, number: int, audience: int) -> dict:
     """The English text with its encoding and segments, every language's cost, and the total estimate."""
-    english = message_text(catalog, "en", topic_id, number)
+    message_id = catalog.language("en").topic(topic_id).messages[number - 1].id
+    english = key_message_text(catalog, "en", topic_id, message_id)
     count = segments.count(english)
     languages = []
     for code, lang in catalog.languages.items():
-        text = message_text(catalog, code, topic_id, number)
+        text = key_message_text(catalog, code, topic_id, message_id)
         languages.append({"lang": code, "name": lang.name, **segments.count(text).as_dict()})
     return {"text": english, **count.as_dict(), "audience": audience, "cost": audience * count.segments,
             "max_cost": audience * max(x["segments"] for x in languages), "languages": languages}  # fmt: skip

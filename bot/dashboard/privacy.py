@@ -13,11 +13,6 @@ def ref_for(secret: str, phone: str) -> str:
     return hmac.new(secret.encode(), phone.encode(), hashlib.sha256).hexdigest()[:20]
 
 
-def shown(phone: str, revealed: bool = False) -> str:
-    """A number as the dashboard shows it: masked unless an admin revealed it."""
-    return phone if revealed else phones.mask(phone)
-
-
 def test_number(secret: str, email: str) -> str:
     """The simulator's phone for one dashboard user: +000 and nine digits, never a real number."""
     digest = hmac.new(secret.encode(), f"simulator:{email}".encode(), hashlib.sha256).hexdigest()
