@@ -154,7 +154,6 @@ def dev(port: int | None, host: str) -> None:
         err=True,
     )
     import subprocess
-    import sys
 
     # One worker beside the dev server, so "send me by SMS" and broadcasts happen (on the console).
     worker_process = subprocess.Popen([sys.executable, "-m", "bot.cli", "worker"], env=os.environ.copy())
@@ -169,11 +168,9 @@ def dev(port: int | None, host: str) -> None:
 @click.option("--from", "phone", default="+254700000001", show_default=True, help="the phone you pretend to be")
 def chat(phone: str) -> None:
     """A terminal phone: talk to the same engine and store as the webhook."""
-    from bot import conversation, embedded, phones, services
+    from bot import conversation, embedded, services
 
-    number = phones.normalise(phone)
-    if number is None:
-        raise click.BadParameter(f"{phone!r} is not a phone number in +country format", param_hint="--from")
+    number = _phone(phone)
     config = {**settings.from_env(), "REDIS_URL": embedded.redis_url()}
     svc = services.build(config)
     click.echo(f"You are {number}. Type MENU to start, a blank line or Ctrl-D to quit.", err=True)

