@@ -42,7 +42,8 @@ def tick(svc: Services | None = None, now: datetime | None = None) -> int:
 
 
 def _send(svc: Services, subscriptions: Subscriptions, phone: str, topic_id: str, position: int) -> bool:
-    lang = svc.catalog.language(svc.store.profile_fields(phone).get("lang"))
+    profile = svc.store.profile_fields(phone)
+    lang = svc.catalog.language(profile.get("lang"))
     messages = lang.topic(topic_id).messages
     if position >= len(messages):  # the topic lost messages since the series began
         subscriptions.end(phone, topic_id)
@@ -50,7 +51,8 @@ def _send(svc: Services, subscriptions: Subscriptions, phone: str, topic_id: str
     message = messages[position]
     try:
         result = outbound.deliver(svc.store, svc.provider, phone, message.short, mps=svc.config["SMS_MPS"],
-                                  kind="subscription", meta={"topic": topic_id, "message": message.id})  # fmt: skip
+                                  kind="subscription", meta={"topic": topic_id, "message": message.id},
+                                  profile=profile)  # fmt: skip
     except outbound.TransientSendError:
         # The claim moved it a whole interval on: bring it back for a tick soon.
         subscriptions.defer(phone, topic_id, (datetime.now(timezone.utc) + timedelta(minutes=5)).timestamp())

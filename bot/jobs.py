@@ -65,12 +65,13 @@ def send_text(phone: str, body: str, kind: str) -> str:
 def send_key_message(phone: str, topic_id: str, message_id: str) -> str:
     """A key message (short and detail) by SMS, in the person's language."""
     svc = current()
-    lang = svc.catalog.language(svc.store.profile_fields(phone).get("lang"))
+    profile = svc.store.profile_fields(phone)
+    lang = svc.catalog.language(profile.get("lang"))
     message = lang.topic(topic_id).message(message_id)
     if message is None:
         log.error("key message %s no longer exists; nothing sent", message_id)
         return "missing"
     body = f"{message.short}\n{message.detail}"
     result = outbound.deliver(svc.store, svc.provider, phone, body, mps=svc.config["SMS_MPS"], kind="key_message",
-                              meta={"topic": topic_id, "message": message_id})  # fmt: skip
+                              meta={"topic": topic_id, "message": message_id}, profile=profile)  # fmt: skip
     return result.outcome.value

@@ -32,18 +32,24 @@ def throttle(store: Store, bucket: str, cost: int, mps: float) -> None:
         time.sleep(min(wait, 5.0))
 
 
+def unreachable(profile: Mapping[str, str]) -> str:
+    """ "opted_out", "invalid" (a gateway said no SMS can reach the number) or "", from profile fields."""
+    return "opted_out" if profile.get("opted_out") == "1" else "invalid" if profile.get("invalid") == "1" else ""
+
+
 def deliver(store: Store, provider: Provider, phone: str, body: str, *, mps: float, kind: str,
-            meta: Mapping[str, str] | None = None) -> SendResult:  # fmt: skip
+            meta: Mapping[str, str] | None = None, profile: Mapping[str, str] | None = None) -> SendResult:  # fmt: skip
     """Send `body` to `phone` unless they opted out; record what happened. Raises TransientSendError.
 
     A reply answers a message the person just sent, and the engine already chose what to say
     (the confirmation of a STOP, HELP while opted out): it goes out whatever the profile says.
+    A caller that has just read the person's profile passes it, saving a round trip.
     """
     meta = dict(meta or {})
-    unreachable = "" if kind == "reply" else store.unreachable(phone)
-    if unreachable == "opted_out":
+    why_not = "" if kind == "reply" else unreachable(store.profile_fields(phone) if profile is None else profile)
+    if why_not == "opted_out":
         return SendResult(Outcome.OPTED_OUT, reason="the person opted out (STOP) before this was sent")
-    if unreachable == "invalid":
+    if why_not == "invalid":
         return SendResult(Outcome.INVALID, reason="an earlier send found no SMS can reach this number")
     body = segments.smart_encode(body)
     cost = max(segments.count(body).segments, 1)

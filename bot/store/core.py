@@ -289,11 +289,6 @@ class Store:
 
     # -- outbound ---------------------------------------------------------------------
 
-    def unreachable(self, phone: str) -> str:
-        """ "opted_out", "invalid" (a gateway said no SMS can reach the number) or ""."""
-        opted_out, invalid = self.redis.hmget(self.keys.profile(phone), "opted_out", "invalid")
-        return "opted_out" if opted_out == b"1" else "invalid" if invalid == b"1" else ""
-
     def take_tokens(self, bucket: str, cost: int, rate: float) -> float:
         """Draw `cost` segments from a shared bucket; return 0, or the seconds to wait first."""
         return int(self._take(keys=[self.keys.rate(bucket)], args=[rate, max(rate, cost), cost])) / 1000
