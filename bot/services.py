@@ -85,12 +85,6 @@ class Services:
         """An RQ queue: "replies" (one-off, first) or "bulk" (broadcasts)."""
         return Queue(queue_name(self.config, name), connection=self.store.redis)
 
-    def record_status(self, provider_id: str, status: str, reason: str = "") -> None:
-        """A delivery report from any gateway; a broadcast's figures follow its messages."""
-        change = self.store.record_status(provider_id, status, reason=reason)
-        if change.result == "updated" and change.broadcast:
-            self.store.broadcast_moved(change.broadcast, change.before, status)
-
     def text(self, key: str, lang: str = "") -> str:
         """A system text with the program's name filled in (for replies outside the menu)."""
         language = self.catalog.language(lang or self.context.default_lang)

@@ -135,7 +135,7 @@ def delivery_report():
     ours = AT_STATUSES.get(status.lower(), "sent")
     reason = form.get("failureReason", "").strip()[:200]
     try:
-        svc.record_status(message_id, ours, reason or (status if ours == "failed" else ""))
+        svc.store.record_status(message_id, ours, reason=reason or (status if ours == "failed" else ""))
     except redis.RedisError as e:
         log.error("delivery report not recorded: %s", type(e).__name__)
         return plain("try again\n", 503)  # Africa's Talking retries

@@ -80,7 +80,7 @@ def status_callback():
         return Response("MessageSid and MessageStatus are required\n", 400, mimetype="text/plain")
     reason = describe(request.form.get("ErrorCode", "")) if status in ("undelivered", "failed") else ""
     try:
-        services.get().record_status(sid, status, reason)
+        services.get().store.record_status(sid, status, reason=reason)
     except redis.RedisError as e:
         log.error("status callback not recorded: %s", type(e).__name__)
         return Response("try again\n", 503, mimetype="text/plain")  # Twilio retries

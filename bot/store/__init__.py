@@ -13,7 +13,6 @@ Modules: `keys` (every key name), `core` (people, conversations, log, outbound r
 from bot.store.broadcasts import Broadcasts, FieldWorkers, Settled
 from bot.store.core import (
     PARTS_SEPARATOR,
-    REPORTED,
     SENT_TTL,
     CountingConnection,
     Loaded,
@@ -39,7 +38,7 @@ from bot.store.keys import Keys
 from bot.store.subscriptions import Subscriptions
 
 __all__ = [
-    "PARTS_SEPARATOR", "REPORTED", "SENT_TTL", "Audiences", "Audit", "Broadcasts", "CountingConnection",
+    "PARTS_SEPARATOR", "SENT_TTL", "Audiences", "Audit", "Broadcasts", "CountingConnection",
     "DailyFigures", "DashboardKeys", "FieldWorkers", "Keys", "Loaded", "LogEntry", "LogQuery", "LoginFailures", "Op",
     "PersonRefs", "Settled", "StatusChange", "Store", "Subscriptions", "Users", "Write", "counting_client",
     "profile_from",

@@ -165,12 +165,12 @@ redis.call('PEXPIRE', KEYS[1], 60000)
 return wait
 """
 
-# Final delivery reports -> the broadcast figure they count toward.
-REPORTED = {"delivered": "delivered", "undelivered": "undelivered", "failed": "undelivered"}
 SENT_TTL = 7 * 86_400  # delivery reports can arrive days late
 
-# KEYS: sent:<id>. ARGV: status, reason, now. Reports arrive out of order: a final status
-# (delivered, failed, undelivered) is never replaced by a later non-final one.
+# KEYS: sent:<id>. ARGV: status, reason, now, the broadcast keys' prefix. Reports arrive out
+# of order: a final status (delivered, failed, undelivered) is never replaced by a later
+# non-final one. A broadcast message moves its broadcast's figures in the same step; the
+# broadcast's key is only known here, from the sent record (fine on one Redis, not a cluster).
 _STATUS = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'unknown', '', ''} end
 local current = redis.call('HGET', KEYS[1], 'status') or ''
@@ -180,6 +180,11 @@ if final[current] and not final[ARGV[1]] then return {'kept', current, broadcast
 if current == ARGV[1] then return {'same', current, broadcast} end
 redis.call('HSET', KEYS[1], 'status', ARGV[1], 'status_at', ARGV[3])
 if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], 'reason', ARGV[2]) end
+if broadcast ~= '' then
+  local figure = {delivered = 'delivered', undelivered = 'undelivered', failed = 'undelivered'}
+  if figure[current] then redis.call('HINCRBY', ARGV[4] .. broadcast, figure[current], -1) end
+  if figure[ARGV[1]] then redis.call('HINCRBY', ARGV[4] .. broadcast, figure[ARGV[1]], 1) end
+end
 return {'updated', current, broadcast}
 """
 
@@ -309,21 +314,14 @@ class Store:
         self._send(keys=keys, args=args)
 
     def record_status(self, provider_id: str, status: str, *, reason: str = "") -> StatusChange:
-        """A delivery report: "updated", "same", "kept" (final already) or "unknown" (not ours)."""
+        """A delivery report, and its broadcast's figures, in one atomic step.
+
+        Returns "updated", "same", "kept" (final already) or "unknown" (not ours).
+        """
         result, before, broadcast = self._status(
-            keys=[self.keys.sent(provider_id)], args=[status, reason, f"{time.time():.3f}"]
+            keys=[self.keys.sent(provider_id)], args=[status, reason, f"{time.time():.3f}", self.keys.broadcast("")]
         )
         return StatusChange(result.decode(), before.decode(), broadcast.decode())
-
-    def broadcast_moved(self, broadcast_id: str, before: str, after: str) -> None:
-        """A broadcast message's delivery report changed its status: keep the figures in step."""
-        pipe = self.redis.pipeline(transaction=True)
-        key = self.keys.broadcast(broadcast_id)
-        if REPORTED.get(before):
-            pipe.hincrby(key, REPORTED[before], -1)
-        if REPORTED.get(after):
-            pipe.hincrby(key, REPORTED[after], 1)
-        pipe.execute()
 
     def sent_fields(self, provider_id: str) -> dict[str, str]:
         return _decoded(self.redis.hgetall(self.keys.sent(provider_id)))
