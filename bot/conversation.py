@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from bot import fieldwork as fieldwork_
-from bot import menu, phones, segments
+from bot import menu, phones
 from bot.content import Catalog
 from bot.store import Loaded, LogEntry, Store, Write
 
@@ -121,7 +121,9 @@ def handle(
         worker = loaded.extras.get(worker_key)
         outcome = fieldwork(worker, text, loaded.extras.get(pending_key), profile) if worker and fieldwork else None
         if outcome is not None:
-            step = menu.Step(session, profile, tuple(menu_split(outcome.reply, limits)), menu.Event.FIELDWORK)
+            lang = catalog.language(profile.lang or context.default_lang)
+            parts = menu.cut_reply(outcome.reply, lang.code, limits, lang.word("more")).parts
+            step = menu.Step(session, profile, parts, menu.Event.FIELDWORK)
             return Decision(step, outcome.writes, outcome.logged or text, effects=outcome.effects)
         invite = loaded.extras.get(invite_key)
         profile = replace(profile, invite=str(invite.get("group", ""))) if invite else profile
@@ -134,8 +136,3 @@ def handle(
 
     return exchange(store, inbound, state_key=state_key, decide=decide,
                     extra_keys=[invite_key, worker_key, pending_key])  # fmt: skip
-
-
-def menu_split(text: str, limits: menu.Limits) -> tuple[str, ...]:
-    """A reply composed outside the menu (a field worker's), cut like any other."""
-    return segments.split(segments.smart_encode(text), budget=limits.budget, max_parts=limits.max_parts).parts

@@ -293,6 +293,17 @@ def act(
     return handler[do]()
 
 
+def cut_reply(text: str, lang_code: str, limits: Limits, more_marker: str) -> segments.Split:
+    """Any reply as the channel sends it: smart-encoded, transliterated by policy, cut into parts."""
+    if limits.smart:
+        text = segments.smart_encode(text)
+    if lang_code in limits.transliterate:
+        text = segments.transliterate(text)
+    per_encoding = {enc: limits.part_limit(enc) for enc in (segments.GSM7, segments.UCS2)}
+    return segments.split(text, limits=per_encoding, max_parts=1 if limits.screen else limits.max_parts,
+                          more_marker=more_marker, marker_sep="\n" if limits.screen else " ")  # fmt: skip
+
+
 def still_there(session: Session, lang: Language) -> bool:
     """The topic and key message a session points at still exist (content can be republished)."""
     topic = next((t for t in lang.topics if t.id == session.topic), None)
@@ -338,15 +349,8 @@ class _Turn:
     def say(self, session: Session, event: Event, text: str, *, profile=None, topic="", message="") -> Step:
         if self.footer:
             text = f"{text}\n{self.footer}"
-        if self.limits.smart:
-            text = segments.smart_encode(text)
-        if self.lang.code in self.limits.transliterate:
-            text = segments.transliterate(text)
         marker = self.text("more_marker") if self.limits.screen else self.lang.word("more")
-        limits = {enc: self.limits.part_limit(enc) for enc in (segments.GSM7, segments.UCS2)}
-        max_parts = 1 if self.limits.screen else self.limits.max_parts
-        sep = "\n" if self.limits.screen else " "
-        cut = segments.split(text, limits=limits, max_parts=max_parts, more_marker=marker, marker_sep=sep)
+        cut = cut_reply(text, self.lang.code, self.limits, marker)
         session = replace(session, pending=cut.rest)
         return Step(session, profile or self.profile, cut.parts, event, topic, message)
 
