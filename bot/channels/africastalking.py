@@ -77,14 +77,19 @@ def ussd_session():
         state = ussd.UssdState.from_dict(loaded.state)
         if state is not None and state.phone != phone:
             raise SessionMismatch(session_id)
-        resume = menu.Session.from_dict(loaded.extras.get(resume_key)) if loaded.extras.get(resume_key) else None
+        saved = loaded.extras.get(resume_key)
+        resume = menu.Session.from_dict(saved) if saved else None
         turn = ussd.run(state, phone, path, profile, resume, svc.catalog, limits, svc.context)
         writes = [
             Write(state_key, turn.state.to_dict(), config["USSD_SESSION_SECONDS"]),
             Write(resume_key, turn.resume.to_dict() if turn.resume else None, config["USSD_RESUME_SECONDS"]),
         ]
         step = turn.step if not turn.repeated else menu.Step(turn.step.session, profile, (), menu.Event.SILENT)
-        return conversation.Decision(step, writes, turn.new_input, log=not turn.repeated, screen=turn.screen)
+        effects = []
+        if step.event is menu.Event.SEND_SMS:  # queued once the turn is committed, never for a repeat
+            effects.append(lambda: jobs.enqueue_key_message(svc, phone, step.topic, step.message))
+        return conversation.Decision(step, writes, turn.new_input, log=not turn.repeated, screen=turn.screen,
+                                     effects=effects)  # fmt: skip
 
     try:
         reply = conversation.exchange(svc.store, conversation.Inbound(phone, path, "ussd"), state_key=state_key,
@@ -94,9 +99,6 @@ def ussd_session():
     except (redis.RedisError, conversation.Busy) as e:
         log.error("USSD for %s failed: %s", phones.mask(phone), type(e).__name__)
         return plain("END " + svc.text("apology"))
-    step = reply.step
-    if step is not None and step.event is menu.Event.SEND_SMS:
-        jobs.enqueue_key_message(svc, phone, step.topic, step.message)
     return plain(reply.screen)
 
 
@@ -116,11 +118,11 @@ def inbound_sms():
     try:
         inbound = conversation.Inbound(phone, form.get("text", ""), "sms", "at-" + message_id, queued_reply=True)
         reply = svc.handle(inbound)
+        if not reply.duplicate and reply.parts:
+            jobs.enqueue_reply(svc, phone, reply.parts)
     except (redis.RedisError, conversation.Busy) as e:
         log.error("Africa's Talking SMS from %s failed: %s", phones.mask(phone), type(e).__name__)
         return plain("temporarily unavailable\n", 503)  # Africa's Talking will deliver it again
-    if not reply.duplicate and reply.parts:
-        jobs.enqueue_reply(svc, phone, reply.parts)
     return plain("OK\n")
 
 
