@@ -13,7 +13,7 @@ from bot import broadcasts, drip, phones
 from bot.cli import main
 from bot.dashboard import accounts, privacy
 from bot.dashboard.templating import when
-from bot.store import Audit, FieldWorkers, PersonRefs, Users
+from bot.store import Audit, Broadcasts, FieldWorkers, PersonRefs, Users
 from tests.conftest import Phone, recorded
 
 PASSWORD = "correct horse battery"
@@ -219,6 +219,8 @@ def test_posts_without_a_csrf_token_are_refused(dash, world, services, path, bod
     dash.as_role("admin")
     assert dash.post(path, body, token=False).status_code == 400
     assert Users(services.store).get("x@example.org") is None
+    assert FieldWorkers(services.store).get("+254722000222") is None
+    assert [b["id"] for b in Broadcasts(services.store).recent()] == [world["bid"]]  # only the world's own
     assert dash.get("/dashboard/").status_code == 200  # still logged in: logout was refused too
 
 

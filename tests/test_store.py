@@ -68,7 +68,7 @@ def test_log_is_bounded_by_length_and_age(config):
     for n in range(300):
         loaded = store.load(phone, store.keys.session(phone))
         store.commit(phone, loaded, Profile(), [], [LogEntry("in", "sms", phone, f"m{n}")])
-    assert store.redis.xlen(store.keys.log()) < 300
+    assert store.redis.xlen(store.keys.log()) <= 200  # the cap, plus at most a stream node of slack
 
 
 def test_log_entries_older_than_retention_are_trimmed(config):
