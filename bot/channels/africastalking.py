@@ -16,6 +16,7 @@ import redis
 from flask import Blueprint, Response, abort, request
 
 from bot import conversation, jobs, menu, phones, services, settings, ussd
+from bot.channels import caller
 from bot.store import Write
 
 bp = Blueprint("africastalking", __name__)
@@ -60,11 +61,11 @@ def plain(text: str, status: int = 200) -> Response:
 def ussd_session():
     svc = services.get()
     form = request.form
-    session_id = form.get("sessionId", "").strip()
-    phone = phones.normalise(form.get("phoneNumber", ""), svc.config["DEFAULT_REGION"])
-    path = form.get("text", "")
-    if not _ID.match(session_id) or phone is None:
+    found = caller(form, "sessionId", "phoneNumber", _ID, svc.config["DEFAULT_REGION"])
+    if found is None:
         return plain("sessionId and phoneNumber are required\n", 400)
+    session_id, phone = found
+    path = form.get("text", "")
     if len(path) > MAX_PATH:
         return plain("END That was too long. Please dial again.")
     path = conversation.clean(path)
@@ -111,10 +112,10 @@ def inbound_sms():
     """An SMS to our Africa's Talking number: the same conversation; replies go out through the queue."""
     svc = services.get()
     form = request.form
-    message_id = form.get("id", "").strip()
-    phone = phones.normalise(form.get("from", ""), svc.config["DEFAULT_REGION"])
-    if not _ID.match(message_id) or phone is None:
+    found = caller(form, "id", "from", _ID, svc.config["DEFAULT_REGION"])
+    if found is None:
         return plain("id and from are required\n", 400)
+    message_id, phone = found
     try:
         inbound = conversation.Inbound(phone, form.get("text", ""), "sms", "at-" + message_id, queued_reply=True)
         reply = svc.handle(inbound)

@@ -11,6 +11,7 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
 from bot import conversation, phones, services, settings
+from bot.channels import caller
 from bot.providers.twilio import describe
 
 bp = Blueprint("twilio", __name__, url_prefix="/sms/twilio")
@@ -53,10 +54,10 @@ def inbound():
         log.warning("rejected a Twilio webhook with a missing or wrong signature")
         abort(403)
     svc = services.get()
-    sid = request.form.get("MessageSid", "").strip()
-    phone = phones.normalise(request.form.get("From", ""), svc.config["DEFAULT_REGION"])
-    if not _SID.match(sid) or phone is None:
+    found = caller(request.form, "MessageSid", "From", _SID, svc.config["DEFAULT_REGION"])
+    if found is None:
         return Response("MessageSid and a phone number in From are required\n", 400, mimetype="text/plain")
+    sid, phone = found
     message = conversation.Inbound(phone, request.form.get("Body", ""), "sms", sid)
     try:
         reply = svc.handle(message)
