@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 import phonenumbers
 
 # Country code 0 does not exist, so no gateway can reach these and no real number is one.
 TEST_PREFIX = "+000"
+MAX_LENGTH = 32  # longer than any number written with spaces and a country code
+# What people and gateways write numbers with. Only such input is cached: a form field can
+# carry anything, and a cache keyed on anything would hold every forged value it was sent.
+_PLAUSIBLE = re.compile(r"\+?[0-9 ().\-]{1,31}")
+_E164 = re.compile(r"\+[0-9]{1,15}")
+_REGION = re.compile(r"[A-Za-z]{0,3}")
 
 
 def is_test(phone: str) -> bool:
@@ -15,12 +22,18 @@ def is_test(phone: str) -> bool:
     return phone.startswith(TEST_PREFIX)
 
 
-@lru_cache(maxsize=65536)
 def normalise(raw: str, default_region: str = "") -> str | None:
     """The E.164 form of `raw` (e.g. "+254712345678"), or None when it is not a phone number."""
     raw = (raw or "").strip()
-    if not raw or len(raw) > 32:
+    if not raw or len(raw) > MAX_LENGTH:
         return None
+    if _PLAUSIBLE.fullmatch(raw) and _REGION.fullmatch(default_region):
+        return _normalised(raw, default_region)
+    return _normalised.__wrapped__(raw, default_region)  # e.g. "tel:+254..." or letters: parsed, not kept
+
+
+@lru_cache(maxsize=16384)
+def _normalised(raw: str, default_region: str) -> str | None:
     try:
         number = phonenumbers.parse(raw, default_region.upper() or None)
     except phonenumbers.NumberParseException:
@@ -30,9 +43,13 @@ def normalise(raw: str, default_region: str = "") -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-@lru_cache(maxsize=65536)
 def country(e164: str) -> str:
     """ISO country code of a normalised number ("KE"), or "" when unknown."""
+    return _country(e164) if _E164.fullmatch(e164) else _country.__wrapped__(e164)
+
+
+@lru_cache(maxsize=16384)
+def _country(e164: str) -> str:
     try:
         return phonenumbers.region_code_for_number(phonenumbers.parse(e164)) or ""
     except phonenumbers.NumberParseException:
