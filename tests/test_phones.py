@@ -41,4 +41,3 @@ def test_forged_form_values_are_not_kept_by_the_cache():
     assert retained_bytes(huge) < 200_000
     junk = [f"whatsapp:+2547{i:08d}" for i in range(5_000)]  # short, but not how numbers are written
     assert retained_bytes(junk) < 200_000
-
