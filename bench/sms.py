@@ -1,11 +1,15 @@
-"""Benchmark: inbound SMS (or USSD) through factsbot under gunicorn vs a bare Flask endpoint.
+"""Benchmark: inbound SMS (or USSD) through factsbot under gunicorn vs two baselines.
 
     .venv/bin/python bench/sms.py [--quick] [--channel ussd]
 
-Both apps run under identical gunicorn settings against the same Redis (REDIS_URL, or an
-embedded Valkey). Rounds alternate bare / ours so machine noise hits both; the figures are
-medians over rounds. Simulated phones walk whole conversations, each message with its own
-MessageSid and a valid X-Twilio-Signature. The last line is one JSON object.
+Baselines, measured in the same run: "bare", a Flask endpoint answering a constant; and for
+SMS the "floor" (bench/floor_app.py), the same I/O without the menu: form parsing, the
+signature check, one read pipeline and one Lua write of the same keys, TwiML from the
+twilio package. Every app runs under identical gunicorn settings against the same Redis
+(REDIS_URL, or an embedded Valkey). Rounds rotate through the apps so machine noise hits
+each; the figures are medians over rounds. Simulated phones walk whole conversations, each
+message with its own MessageSid and a valid X-Twilio-Signature. Redis round trips per
+message are counted on the wire, through the real endpoint. The last line is one JSON object.
 """
 
 from __future__ import annotations
@@ -30,9 +34,8 @@ sys.path.insert(0, str(ROOT))
 
 from twilio.request_validator import RequestValidator  # noqa: E402
 
-from bot import conversation, embedded, services, settings  # noqa: E402
+from bot import embedded, settings  # noqa: E402
 from bot.app import create_app  # noqa: E402
-from bot.store import CountingConnection, counting_client  # noqa: E402
 
 TOKEN = "bench-auth-token"
 SCRIPT = ["hi", "3", "MORE", "NEXT", "MORE", "BACK", "malaria", "MORE", "NEXT", "2", "MENU", "MORE", "14", "HELP",
@@ -163,43 +166,78 @@ def measure(port: int, phones: list[str], seconds: float, processes: int, thread
     }
 
 
-def round_trips(config: dict, messages: int = 400) -> float:
-    """Redis round trips per inbound message, counted on the wire through the real code path."""
-    svc = services.build(config, counting_client(config["REDIS_URL"]))
+class Wire:
+    """Counts Redis round trips in this process: one per packed send (a pipeline sends once).
+
+    Instruments redis-py's connection, not factsbot, so it counts whatever the code under test does.
+    """
+
+    sends = 0
+
+    def __enter__(self) -> Wire:
+        import redis.connection
+
+        self.cls = redis.connection.AbstractConnection
+        self.original = original = self.cls.send_packed_command
+
+        def counted(conn, command, check_health=True):
+            Wire.sends += 1
+            return original(conn, command, check_health)
+
+        self.cls.send_packed_command = counted
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.cls.send_packed_command = self.original
+
+
+def sms_round_trips(config: dict, wsgi_app, messages: int = 400) -> float:
+    """Redis round trips per inbound SMS through an app's real /sms/twilio endpoint."""
+    client = wsgi_app.test_client()
     phone = "+254799999999"
 
-    def send(text: str) -> None:
-        inbound = conversation.Inbound(phone, text, "sms", "SM" + uuid.uuid4().hex)
-        svc.handle(inbound)
+    def send(body: str) -> None:
+        form = {"MessageSid": "SM" + uuid.uuid4().hex, "AccountSid": "AC" + "0" * 32, "From": phone,
+                "To": "+254700000000", "Body": body, "NumMedia": "0"}  # fmt: skip
+        signature = RequestValidator(TOKEN).compute_signature("http://localhost/sms/twilio", form)
+        response = client.post("/sms/twilio", data=form, headers={"X-Twilio-Signature": signature})
+        assert response.status_code == 200 and b"<Message>" in response.data, response.data
 
-    send("hi")  # the first call loads the Lua script
-    before = CountingConnection.sends
-    for n in range(messages):
-        send(SCRIPT[n % len(SCRIPT)])
-    return (CountingConnection.sends - before) / messages
+    with Wire():
+        send("hi")  # the first call loads the Lua scripts and connects
+        before = Wire.sends
+        for n in range(messages):
+            send(SCRIPT[n % len(SCRIPT)])
+        return (Wire.sends - before) / messages
 
 
 def ussd_round_trips(config: dict, screens: int = 300) -> float:
     """Redis round trips per USSD request, counted on the wire through the real endpoint."""
-    app = create_app(config)
-    svc = services.build(config, counting_client(config["REDIS_URL"]))
-    app.extensions["factsbot"] = svc
-    client = app.test_client()
+    client = create_app(config).test_client()
     path = f"/ussd/africastalking?token={TOKEN}"
-    warm = client.post(path, data={"sessionId": "warm", "phoneNumber": "+254799999998", "text": ""})
-    assert warm.status_code == 200, warm.data
-    before = CountingConnection.sends
-    for n in range(screens):
-        data = ussd_request_bytes(0, "+254799999998", n).split(b"\r\n\r\n", 1)[1].decode()
-        response = client.post(path, data=data, content_type="application/x-www-form-urlencoded")
-        assert response.status_code == 200, response.data
-    return (CountingConnection.sends - before) / screens
+    with Wire():
+        warm = client.post(path, data={"sessionId": "warm", "phoneNumber": "+254799999998", "text": ""})
+        assert warm.status_code == 200, warm.data
+        before = Wire.sends
+        for n in range(screens):
+            data = ussd_request_bytes(0, "+254799999998", n).split(b"\r\n\r\n", 1)[1].decode()
+            response = client.post(path, data=data, content_type="application/x-www-form-urlencoded")
+            assert response.status_code == 200, response.data
+        return (Wire.sends - before) / screens
+
+
+def floor_app(env: dict):
+    """bench/floor_app.py's app, in this process (it reads its settings from the environment at import)."""
+    os.environ.update({k: env[k] for k in ("REDIS_URL", "REDIS_PREFIX", "TWILIO_AUTH_TOKEN")})
+    from bench import floor_app as module
+
+    return module.app
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="about 40 seconds instead of a few minutes")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers for both apps")
+    parser.add_argument("--quick", action="store_true", help="about a minute instead of a few minutes")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers for every app")
     parser.add_argument("--phones", type=int, default=2000)
     parser.add_argument("--channel", choices=("sms", "ussd"), default="sms", help="SMS webhook or USSD sessions")
     args = parser.parse_args()
@@ -209,30 +247,37 @@ def main() -> None:
 
     redis_url = embedded.redis_url()
     prefix = f"bench:{uuid.uuid4().hex[:8]}:"
-    port_ours, port_bare = free_port(), free_port()
     env = {**os.environ, "FACTSBOT_ENV": "production", "TWILIO_AUTH_TOKEN": TOKEN, "SECRET_KEY": "bench",
            "REDIS_URL": redis_url, "REDIS_PREFIX": prefix, "PYTHONPATH": str(ROOT),
            "SMS_PROVIDER": "null", "AT_CALLBACK_TOKEN": TOKEN}  # fmt: skip
     passed = ("FACTSBOT_ENV", "TWILIO_AUTH_TOKEN", "SECRET_KEY", "REDIS_URL", "REDIS_PREFIX", "SMS_PROVIDER",
               "AT_CALLBACK_TOKEN")  # fmt: skip
     config = {**settings.from_env({}), **{k: env[k] for k in passed}}
-    trips = round_trips(config) if channel == "sms" else ussd_round_trips(config)
+    apps = {"bare": "bench.bare_app:app", "ours": "bot.app:create_app()"}
+    if channel == "sms":
+        apps = {"bare": apps["bare"], "floor": "bench.floor_app:app", "ours": apps["ours"]}
+        trips = sms_round_trips(config, create_app(config))
+        floor_trips = sms_round_trips(config, floor_app(env))
+    else:
+        trips, floor_trips = ussd_round_trips(config), None
 
-    ours = start_gunicorn("bot.app:create_app()", port_ours, env, args.workers)
-    bare = start_gunicorn("bench.bare_app:app", port_bare, env, args.workers)
+    servers = {}
+    results: dict[str, list[dict]] = {name: [] for name in apps}
     phones = [f"+2547{n:08d}" for n in range(args.phones)]
-    results: dict[str, list[dict]] = {"bare": [], "ours": []}
     try:
-        for port in (port_bare, port_ours):
+        for name, wsgi in apps.items():
+            port = free_port()
+            servers[name] = (port, start_gunicorn(wsgi, port, env, args.workers))
+        for port, _ in servers.values():
             measure(port, phones, 1.0, processes, threads, channel)  # warm up
         for r in range(rounds):
-            for name, port in (("bare", port_bare), ("ours", port_ours)):
+            for name, (port, _) in servers.items():
                 m = measure(port, phones, seconds, processes, threads, channel)
                 results[name].append(m)
-                print(f"round {r + 1} {name:4}: {m['rps']:7.0f} req/s  p50 {m['p50_ms']:.2f} ms  "
+                print(f"round {r + 1} {name:5}: {m['rps']:7.0f} req/s  p50 {m['p50_ms']:.2f} ms  "
                       f"p99 {m['p99_ms']:.2f} ms  errors {m['errors']}", flush=True)  # fmt: skip
     finally:
-        for proc in (ours, bare):
+        for _, proc in servers.values():
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=10)
         cleanup(redis_url, prefix)
@@ -241,25 +286,34 @@ def main() -> None:
         return statistics.median(m[key] for m in results[name])
 
     summary = {
+        "channel": channel,
         "ratio": round(median("ours", "rps") / median("bare", "rps"), 3),
+        "floor_ratio": round(median("ours", "rps") / median("floor", "rps"), 3) if "floor" in apps else None,
         "rps": round(median("ours", "rps"), 1),
         "bare_rps": round(median("bare", "rps"), 1),
+        "floor_rps": round(median("floor", "rps"), 1) if "floor" in apps else None,
         "p50_ms": round(median("ours", "p50_ms"), 2),
         "p99_ms": round(median("ours", "p99_ms"), 2),
         "bare_p50_ms": round(median("bare", "p50_ms"), 2),
         "bare_p99_ms": round(median("bare", "p99_ms"), 2),
         "redis_roundtrips_per_message": round(trips, 3),
+        "floor_redis_roundtrips_per_message": None if floor_trips is None else round(floor_trips, 3),
         "requests": sum(m["requests"] for m in results["ours"]),
-        "errors": sum(m["errors"] for m in results["ours"]) + sum(m["errors"] for m in results["bare"]),
+        "errors": sum(m["errors"] for runs in results.values() for m in runs),
         "rounds": rounds,
         "seconds_per_round": seconds,
         "gunicorn_workers": args.workers,
         "client": f"{processes} processes x {threads} threads, new connection per request",
     }
-    summary["channel"] = channel
     print(f"ours {summary['rps']:.0f} req/s vs bare Flask {summary['bare_rps']:.0f} req/s: ratio {summary['ratio']}")
-    print(f"ours p50 {summary['p50_ms']} ms, p99 {summary['p99_ms']} ms; "
-          f"Redis round trips per inbound message: {summary['redis_roundtrips_per_message']}")  # fmt: skip
+    if summary["floor_ratio"] is not None:
+        print(f"ours {summary['rps']:.0f} req/s vs the same-I/O floor {summary['floor_rps']:.0f} req/s: "
+              f"ratio {summary['floor_ratio']}")  # fmt: skip
+    print(
+        f"ours p50 {summary['p50_ms']} ms, p99 {summary['p99_ms']} ms; "
+        f"Redis round trips per inbound message: {summary['redis_roundtrips_per_message']}"
+        + (f" (floor {summary['floor_redis_roundtrips_per_message']})" if floor_trips is not None else "")
+    )
     print(json.dumps(summary))
     if summary["errors"]:
         print(f"{summary['errors']} requests failed; the figures above are not valid", file=sys.stderr)
