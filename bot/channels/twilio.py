@@ -9,6 +9,7 @@ import redis
 from flask import Blueprint, Response, abort, request
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
+from werkzeug.datastructures import MultiDict
 
 from bot import conversation, phones, services, settings
 from bot.channels import caller
@@ -38,7 +39,17 @@ def signature_ok() -> bool:
         # has no token, and then this endpoint accepts nobody.
         return settings.is_development(config)
     signature = request.headers.get("X-Twilio-Signature", "")
-    return bool(signature) and RequestValidator(token).validate(called_url(), request.form, signature)
+    fields = signed_fields(request.form)
+    return bool(signature) and fields is not None and RequestValidator(token).validate(called_url(), fields, signature)
+
+
+def signed_fields(form: MultiDict) -> MultiDict | None:
+    """The form as Twilio signs it (every name with all its values), or None when no Twilio form looks like it.
+
+    A multipart field whose name werkzeug could not read (a CR or LF inside it) arrives named
+    None, and the validator would crash on it: such a request is forged, and refused.
+    """
+    return form if all(isinstance(name, str) for name in form) else None
 
 
 def twiml(parts: tuple[str, ...]) -> Response:
