@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import time
 
 import pytest
 from click.testing import CliRunner
@@ -12,7 +11,7 @@ from bot import content, jobs, services
 from bot.app import create_app
 from bot.cli import main
 from bot.settings import ROOT
-from tests.conftest import Phone, recorded, start_worker
+from tests.conftest import Phone, recorded, wait_for
 
 OLD = "Mosquitoes spread malaria mostly at night."
 NEW = "Mosquitoes bite and spread malaria mostly at night."
@@ -88,25 +87,14 @@ def test_the_command_publishes_and_refuses_broken_content(monkeypatch, config, f
 
 
 @pytest.mark.slow
-def test_a_running_worker_sends_the_published_text(config, folder):
+def test_a_running_worker_sends_the_published_text(config, folder, workers):
     publisher = services.build(config)
-    worker = start_worker(config)
-    try:
-        jobs.enqueue_key_message(publisher, "+256700000778", "malaria", "malaria-1")
-        wait_for(lambda: recorded(config), "the first send")
-        edit(folder, OLD, NEW)
-        publisher.publish_content()
-        jobs.enqueue_key_message(publisher, "+256700000779", "malaria", "malaria-1")
-        wait_for(lambda: len(recorded(config)) == 2, "the second send")
-    finally:
-        worker.terminate()
-        worker.wait(timeout=30)
+    workers(config)
+    jobs.enqueue_key_message(publisher, "+256700000778", "malaria", "malaria-1")
+    wait_for(lambda: recorded(config), "the first send")
+    edit(folder, OLD, NEW)
+    publisher.publish_content()
+    jobs.enqueue_key_message(publisher, "+256700000779", "malaria", "malaria-1")
+    wait_for(lambda: len(recorded(config)) == 2, "the second send")
     before, after = recorded(config)
     assert OLD in before["body"] and NEW in after["body"]
-
-
-def wait_for(condition, what: str, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
