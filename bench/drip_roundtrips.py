@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot import conversation, drip, embedded, jobs, services, settings  # noqa: E402
+from bot import conversation, drip, embedded, jobs, services, settings, sms  # noqa: E402
 from bot.store import CountingConnection, counting_client  # noqa: E402
 
 PEOPLE = 20
@@ -31,7 +31,7 @@ def main() -> None:
     phones = [f"+2567000{n:05d}" for n in range(PEOPLE + 1)]
     due = lambda: svc.store.redis.zadd(svc.store.keys.drip(), {f"{p}|malaria": 0 for p in phones})  # noqa: E731
     for n, phone in enumerate(phones):
-        svc.handle(conversation.Inbound(phone, "JOIN MALARIA", "sms", f"SMjoin{n}"))
+        sms.handle(svc, conversation.Inbound(phone, "JOIN MALARIA", "sms", f"SMjoin{n}"))
     due()
     drip.tick(svc, now=datetime.now(timezone.utc))  # loads the scripts into the server once
     due()

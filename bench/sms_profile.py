@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from twilio.request_validator import RequestValidator  # noqa: E402
 
-from bot import conversation, embedded, menu, segments, services, settings  # noqa: E402
+from bot import conversation, embedded, menu, segments, services, settings, sms  # noqa: E402
 from bot.app import create_app  # noqa: E402
 from bot.channels.twilio import twiml  # noqa: E402
 
@@ -64,16 +64,15 @@ def main() -> None:
         "store.load (1 round trip)",
         lambda i: svc.store.load("+254712345678", key, svc.store.keys.dedupe("sms", f"SM{i}")),
     )
-    timed("menu.step MORE -> detail", lambda i: menu.step(here, profile, "MORE", svc.catalog, svc.limits))
-    timed("menu.step unknown text (fuzzy match)", lambda i: menu.step(here, profile, "blah", svc.catalog, svc.limits))
+    timed("engine MORE -> detail", lambda i: svc.sms_engine().answer_text(here, profile, "MORE"))
+    timed("engine unknown text (fuzzy match)", lambda i: svc.sms_engine().answer_text(here, profile, "blah"))
     details = [m.detail for t in svc.catalog.language("en").topics for m in t.messages]
     hindi = [m.detail for t in svc.catalog.language("hi").topics for m in t.messages]
     timed("segments.split a detail (English)", lambda i: segments.split(details[i % len(details)], more_marker="MORE"))
     timed("segments.split a detail (Hindi)", lambda i: segments.split(hindi[i % len(hindi)], more_marker="MORE"))
     timed("TwiML for two parts", lambda i: twiml(("a" * 150, "b" * 100)))
-    timed("conversation.handle (2 round trips)", lambda i: conversation.handle(
-        svc.store, svc.catalog, conversation.Inbound(f"+2547{i % 50:08d}", "MORE", "sms", f"SM{uuid.uuid4().hex}"),
-        limits=svc.limits, context=svc.context))  # fmt: skip
+    timed("sms.handle (2 round trips)", lambda i: sms.handle(
+        svc, conversation.Inbound(f"+2547{i % 50:08d}", "MORE", "sms", f"SM{uuid.uuid4().hex}")))  # fmt: skip
 
     def post(i: int):
         signed = {**form, "MessageSid": f"SM{uuid.uuid4().hex}", "From": f"+2547{i % 50:08d}"}

@@ -168,7 +168,7 @@ def dev(port: int | None, host: str) -> None:
 @click.option("--from", "phone", default="+254700000001", show_default=True, help="the phone you pretend to be")
 def chat(phone: str) -> None:
     """A terminal phone: talk to the same engine and store as the webhook."""
-    from bot import conversation, embedded, services
+    from bot import conversation, embedded, services, sms
 
     number = _phone(phone)
     config = {**settings.from_env(), "REDIS_URL": embedded.redis_url()}
@@ -181,7 +181,7 @@ def chat(phone: str) -> None:
             break
         if not text:
             break
-        reply = svc.handle(conversation.Inbound(number, text, "chat"))
+        reply = sms.handle(svc, conversation.Inbound(number, text, "chat"))
         for part in reply.parts:
             count = segments.count(part)
             click.secho(f"[{count.encoding}, {count.units} units, {count.segments} SMS]", fg="cyan", err=True)
@@ -276,10 +276,10 @@ def broadcast_group() -> None:
 def broadcast_create(topic: str, number: int, groups: tuple[str, ...], everyone: bool, at: str | None) -> None:
     from datetime import datetime, timezone
 
-    from bot import broadcasts, content, menu
+    from bot import broadcasts, content, reading
 
     svc = _services()
-    found = menu.find_topic(content.normalise_keyword(topic), svc.catalog.language("en"))
+    found = reading.find_topic(content.normalise_keyword(topic), svc.catalog.language("en"))
     if found is None:
         raise click.BadParameter(f"no topic {topic!r}", param_hint="--topic")
     from bot.store import FieldWorkers

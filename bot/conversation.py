@@ -3,7 +3,8 @@
 Every channel runs `exchange`: it loads the person and the channel's state in one round
 trip, lets the channel decide (a pure function around the menu engine), and commits
 state, profile and log in one more, retrying when a message from the same number won
-a race. `handle` is the SMS decision (Twilio, Africa's Talking, `factsbot chat`).
+a race. The SMS decision (Twilio, Africa's Talking, `factsbot chat`) is bot/sms.py; USSD's is
+in the Africa's Talking blueprint.
 """
 
 from __future__ import annotations
@@ -12,9 +13,8 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from bot import fieldwork as fieldwork_
-from bot import menu, phones
-from bot.content import Catalog
+from bot import phones
+from bot.menu import Answer, Profile
 from bot.store import Loaded, LogEntry, Store, Write
 
 # A racing message from the same number wins at most this many times in a row.
@@ -37,15 +37,15 @@ class Reply:
     parts: tuple[str, ...]
     duplicate: bool = False
     event: str = ""
-    step: menu.Step | None = None  # what the engine decided (None for a duplicate)
+    answer: Answer | None = None  # what the engine decided (None for a duplicate)
     screen: str = ""  # USSD: the whole screen, CON/END included
 
 
 @dataclass(frozen=True)
 class Decision:
-    """A channel's decision for one inbound message: the engine's step and what to write."""
+    """A channel's decision for one inbound message: the engine's answer and what to write."""
 
-    step: menu.Step
+    answer: Answer
     writes: Sequence[Write]
     logged_input: str  # the inbound text as the log should show it
     log: bool = True  # False when nothing new happened (a gateway repeating itself)
@@ -68,7 +68,7 @@ def exchange(
     inbound: Inbound,
     *,
     state_key: str,
-    decide: Callable[[Loaded, menu.Profile], Decision],
+    decide: Callable[[Loaded, Profile], Decision],
     extra_keys: Sequence[str] = (),
 ) -> Reply:
     """Run one inbound message exactly once, however often it is delivered or raced."""
@@ -81,58 +81,21 @@ def exchange(
         if not profile.country:
             profile = replace(profile, country=phones.country(inbound.phone))
         decision = decide(loaded, profile)
-        step = decision.step
+        answer = decision.answer
         log = []
         if decision.log:
-            log.append(LogEntry("in", inbound.channel, inbound.phone, decision.logged_input, step.event.value,
-                                step.topic, step.message, inbound.message_id))  # fmt: skip
-        if decision.log and not inbound.queued_reply and (step.parts or decision.screen):  # one per reply
-            log.append(LogEntry("out", inbound.channel, inbound.phone, decision.screen or "\n".join(step.parts),
-                                step.event.value, step.topic, step.message, parts=str(len(step.parts))))  # fmt: skip
-        status, parts = store.commit(inbound.phone, loaded, step.profile, decision.writes, log,
-                                     dedupe_key=dedupe_key, parts=step.parts)  # fmt: skip
+            log.append(LogEntry("in", inbound.channel, inbound.phone, decision.logged_input, answer.event.value,
+                                answer.topic, answer.message, inbound.message_id))  # fmt: skip
+        if decision.log and not inbound.queued_reply and (answer.parts or decision.screen):  # one per reply
+            sent = decision.screen or "\n".join(answer.parts)
+            log.append(LogEntry("out", inbound.channel, inbound.phone, sent, answer.event.value, answer.topic,
+                                answer.message, parts=str(len(answer.parts))))  # fmt: skip
+        status, parts = store.commit(inbound.phone, loaded, answer.profile, decision.writes, log,
+                                     dedupe_key=dedupe_key, parts=answer.parts)  # fmt: skip
         if status == "ok":
             for effect in decision.effects:
                 effect()
-            return Reply(parts, event=step.event.value, step=step, screen=decision.screen)
+            return Reply(parts, event=answer.event.value, answer=answer, screen=decision.screen)
         if status == "duplicate":
             return Reply(parts, duplicate=True)
     raise Busy(inbound.phone)
-
-
-def handle(
-    store: Store,
-    catalog: Catalog,
-    inbound: Inbound,
-    *,
-    limits: menu.Limits,
-    context: menu.Context,
-    fieldwork: Callable[[dict, str, dict | None, menu.Profile], fieldwork_.Outcome | None] | None = None,
-) -> Reply:
-    """An inbound SMS: one step of the menu for this number (or a field worker's command)."""
-    text = clean(inbound.text)
-    keys = store.keys
-    state_key = keys.session(inbound.phone)
-    invite_key, worker_key, pending_key = (keys.invite(inbound.phone), keys.fieldworker(inbound.phone),
-                                           keys.pending_broadcast(inbound.phone))  # fmt: skip
-
-    def decide(loaded: Loaded, profile: menu.Profile) -> Decision:
-        session = menu.Session.from_dict(loaded.state)
-        worker = loaded.extras.get(worker_key)
-        outcome = fieldwork(worker, text, loaded.extras.get(pending_key), profile) if worker and fieldwork else None
-        if outcome is not None:
-            lang = catalog.language(profile.lang or context.default_lang)
-            parts = menu.cut_reply(outcome.reply, lang.code, limits, lang.word("more")).parts
-            step = menu.Step(session, profile, parts, menu.Event.FIELDWORK)
-            return Decision(step, outcome.writes, outcome.logged or text, effects=outcome.effects)
-        invite = loaded.extras.get(invite_key)
-        profile = replace(profile, invite=str(invite.get("group", ""))) if invite else profile
-        step = menu.step(session, profile, text, catalog, limits, context)
-        state = None if step.session == menu.Session() else step.session.to_dict()
-        writes = [Write(state_key, state, store.session_ttl)]
-        if invite and not step.profile.invite:
-            writes.append(Write(invite_key, None))  # answered
-        return Decision(step, writes, text)
-
-    return exchange(store, inbound, state_key=state_key, decide=decide,
-                    extra_keys=[invite_key, worker_key, pending_key])  # fmt: skip

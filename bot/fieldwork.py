@@ -7,37 +7,101 @@ menu input, and nothing hints that the commands exist.
     BC MALARIA 1 KISUMU          preview a broadcast of malaria key message 1 to KISUMU (or ALL)
     YES / NO                     send or drop the previewed broadcast (within 10 minutes)
     BC STATUS                    progress of your latest broadcast
+
+`read_command` (pure) reads the text, `gather` (shell) reads what the command needs from
+Redis once, `answer_command` (pure, retried when a race is lost) decides, and `carry_out`
+(shell) does what the decision asked for once it is committed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
+from enum import Enum
 
-from bot import menu, phones, quiet, segments
+from bot import broadcasts, jobs, phones, quiet, reading, segments
 from bot.content import Language, normalise_keyword
+from bot.services import Services
 from bot.store import Broadcasts, FieldWorkers, Write
 
 PENDING_SECONDS = 600
 INVITE_SECONDS = 7 * 86_400
+RECENT_BROADCASTS = 50  # BC STATUS looks for the worker's latest among this many
+
+
+class Command(str, Enum):
+    REGISTER = "register"
+    BROADCAST = "broadcast"
+    STATUS = "status"
+    CONFIRM = "confirm"
+    DECLINE = "decline"
+    USAGE = "usage"
 
 
 @dataclass(frozen=True)
-class Command:
-    kind: str  # register, broadcast, status, confirm, decline, usage
-    family: str = ""
-    group: str = ""
-    topic: str = ""
-    number: int = 0
+class Request:
+    """One command as typed, read."""
+
+    command: Command
+    family: str = ""  # REGISTER: E.164
+    group: str = ""  # REGISTER, BROADCAST: a group name or "all"; USAGE: which command
+    topic: str = ""  # BROADCAST: topic id ("" when the name matched none)
+    number: int = 0  # BROADCAST: the key message's number
 
 
-@dataclass
-class Outcome:
+@dataclass(frozen=True)
+class Facts:
+    """What a command needs from Redis and the clock, gathered before the decision."""
+
+    day: str = ""  # today (UTC), for the daily limit
+    latest: dict | None = None  # STATUS: this worker's latest broadcast
+    audience: int = 0  # BROADCAST: people the groups reach
+    sent_today: int = 0  # CONFIRM: broadcasts this worker confirmed today
+    quiet_until: datetime | None = None  # CONFIRM: when night ends where the worker lives, if it is night
+
+
+@dataclass(frozen=True)
+class Asked:
+    """A request in its context: who asks, in which language, with what already known."""
+
+    request: Request
+    worker: dict
+    pending: dict | None  # the previewed broadcast waiting for YES
+    phone: str
+    lang: Language
+    facts: Facts
+    daily_limit: int
+    timezone: str = ""  # TIMEZONE, to tell the worker the local time night ends
+
+
+@dataclass(frozen=True)
+class Invite:
+    family: str
+    group: str
+    worker_name: str
+
+
+@dataclass(frozen=True)
+class SendBroadcast:
+    topic: str
+    number: int
+    groups: tuple[str, ...]
+    day: str
+
+
+@dataclass(frozen=True)
+class CommandResult:
     reply: str
-    writes: list = field(default_factory=list)
-    effects: list[Callable[[], None]] = field(default_factory=list)
+    preview: dict | None = None  # a broadcast preview to keep until YES
+    drop_preview: bool = False  # the preview waiting for YES is answered
+    effects: tuple[Invite | SendBroadcast, ...] = ()  # carried out once the reply is committed
     logged: str = ""  # the command as the log should show it, when not as typed
+
+    def writes(self, pending_key: str) -> list[Write]:
+        if self.preview is not None:
+            return [Write(pending_key, self.preview, PENDING_SECONDS)]
+        return [Write(pending_key, None)] if self.drop_preview else []
 
 
 def group_names(value: str) -> list[str]:
@@ -51,103 +115,159 @@ def group_names(value: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def parse(text: str, lang: Language, has_pending: bool, region: str) -> Command | None:
+def read_command(text: str, lang: Language, has_pending: bool, region: str) -> Request | None:
     """A field worker's command, or None for ordinary menu input."""
     words = normalise_keyword(text.replace("+", " +")).split()
     raw = text.split()
     if not words:
         return None
-    if has_pending and lang.is_command(words[0], "opt_in") and len(words) == 1:
-        return Command("confirm")
-    if has_pending and lang.is_command(words[0], "decline") and len(words) == 1:
-        return Command("decline")
+    if has_pending and len(words) == 1 and lang.is_command(words[0], "opt_in"):
+        return Request(Command.CONFIRM)
+    if has_pending and len(words) == 1 and lang.is_command(words[0], "decline"):
+        return Request(Command.DECLINE)
     if words[0] == "REG":
-        number = phones.normalise(raw[1], region) if len(raw) >= 3 else None
-        if number is None or len(raw) != 3:
-            return Command("usage", group="REG")
-        return Command("register", family=number, group=raw[2].lower())
+        number = phones.normalise(raw[1], region) if len(raw) == 3 else None
+        return Request(Command.REGISTER, family=number, group=raw[2].lower()) if number else _usage("REG")
     if words[0] == "BC":
         if words[1:] == ["STATUS"]:
-            return Command("status")
-        if len(words) >= 4 and words[-2].isdigit():
-            topic = menu.find_topic(" ".join(words[1:-2]), lang)
-            return Command("broadcast", topic=topic.id if topic else "", number=int(words[-2]), group=words[-1].lower())
-        return Command("usage", group="BC")
+            return Request(Command.STATUS)
+        n = reading.number(words[-2]) if len(words) >= 4 else None
+        if n is None:
+            return _usage("BC")
+        topic = reading.find_topic(" ".join(words[1:-2]), lang)
+        return Request(Command.BROADCAST, topic=topic.id if topic else "", number=n, group=words[-1].lower())
     return None
 
 
-def decide(svc, worker: dict, command: Command, pending: dict | None, phone: str, lang: Language) -> Outcome:
-    """What to answer a field worker (in their language), what to store, and what to do once committed."""
-    # broadcasts and jobs import services, which imports this module: import them at call time.
-    from bot import broadcasts, jobs
+def _usage(command: str) -> Request:
+    return Request(Command.USAGE, group=command)
 
-    texts = lang.texts
-    pending_key = svc.store.keys.pending_broadcast(phone)
-    allowed = [g.lower() for g in worker.get("groups", [])]
-    if command.kind == "usage":
-        return Outcome(texts["fw_usage"])
-    if command.kind == "register":
-        if command.group not in allowed:
-            return Outcome(texts["fw_not_your_group"].format(group=command.group.upper(), groups=_names(allowed)))
-        workers = FieldWorkers(svc.store)
 
-        def invite() -> None:
-            workers.invite(command.family, command.group, phone, INVITE_SECONDS)
-            # A family who has used the service already chose a language; a new one gets their country's.
-            saved = svc.store.profile_fields(command.family).get("lang", "")
-            lang_code = saved or svc.context.first_language(phones.country(command.family))
-            family_texts = svc.catalog.language(lang_code).texts
-            welcome = family_texts["fw_welcome"].format(name=worker.get("name", ""), program=svc.context.program,
-                                                 group=command.group.upper())  # fmt: skip
-            svc.queue("replies").enqueue(
-                jobs.send_text, command.family, welcome, "invite", retry=jobs.retry(svc.config)
-            )
+def allowed_groups(worker: dict) -> list[str]:
+    return [g.lower() for g in worker.get("groups", [])]
 
-        reply = texts["fw_invited"].format(family=phones.mask(command.family), group=command.group.upper())
-        # The family's number is personal data: the log (read by viewers, exported) shows it masked.
-        return Outcome(reply, effects=[invite], logged=f"REG {phones.mask(command.family)} {command.group.upper()}")
-    if command.kind == "status":
-        store = Broadcasts(svc.store)
-        mine = [b for b in store.recent(50) if b.get("created_by") == phone]
-        if not mine:
-            return Outcome(texts["fw_no_broadcast"])
-        return Outcome(broadcasts.describe(mine[0]))
-    if command.kind == "broadcast":
-        groups = allowed if command.group == "all" else [command.group]
-        if command.group != "all" and command.group not in allowed:
-            return Outcome(texts["fw_not_your_group"].format(group=command.group.upper(), groups=_names(allowed)))
-        if not command.topic:
-            return Outcome(texts["fw_usage"])
-        topic = lang.topic(command.topic)
-        if not 1 <= command.number <= len(topic.messages):
-            return Outcome(texts["fw_bad_number"].format(label=topic.label, max=len(topic.messages)))
-        short = topic.messages[command.number - 1].short
-        size = Broadcasts(svc.store).audience_size(groups)
-        reply = texts["fw_preview"].format(text=short[:60] + ("..." if len(short) > 60 else ""), count=f"{size:,}",
-                                           groups=_names(groups), sms=segments.count(short).segments)  # fmt: skip
-        record = {"topic": topic.id, "number": command.number, "groups": groups}
-        return Outcome(reply, writes=[Write(pending_key, record, PENDING_SECONDS)])
-    if command.kind == "decline":
-        return Outcome(texts["fw_dropped"], writes=[Write(pending_key, None)])
-    if command.kind == "confirm":
-        day = datetime.now(timezone.utc).strftime("%Y-%m-%d")
-        limit = int(svc.config["FIELDWORKER_DAILY_BROADCASTS"])
-        workers = FieldWorkers(svc.store)
-        if workers.broadcasts_on(phone, day) >= limit:
-            return Outcome(texts["fw_limit"].format(limit=limit), writes=[Write(pending_key, None)])
 
-        def send() -> None:
-            # Counted only once the YES is committed: `decide` runs again when a race is retried.
-            workers.count_broadcast(phone, day)
-            broadcasts.create(svc, topic_id=pending["topic"], number=int(pending["number"]),
-                              groups=list(pending["groups"]), created_by=phone)  # fmt: skip
+def audience(request: Request, worker: dict) -> list[str]:
+    """The groups a broadcast request names: ALL is every group of the worker's."""
+    return allowed_groups(worker) if request.group == "all" else [request.group]
 
-        # The field worker lives where the families do: tell them when night holds the batches back.
-        later = broadcasts.quiet_until(svc.config, phone)
-        local = later.astimezone(quiet.timezone_for(phone, svc.config["TIMEZONE"])) if later else None
-        reply = texts["fw_queued_quiet"].format(time=f"{local:%H:%M}") if local else texts["fw_queued"]
-        return Outcome(reply, writes=[Write(pending_key, None)], effects=[send])
-    return Outcome(texts["fw_usage"])
+
+# -- shell: reads before the decision, effects after the commit ---------------------------
+
+
+def gather(svc: Services, request: Request, worker: dict, phone: str, now: datetime | None = None) -> Facts:
+    """What `request` needs from Redis, read once (a lost race retries the decision, not these reads)."""
+    now = now or datetime.now(timezone.utc)
+    facts = Facts(day=now.strftime("%Y-%m-%d"))
+    if request.command is Command.STATUS:
+        mine = [b for b in Broadcasts(svc.store).recent(RECENT_BROADCASTS) if b.get("created_by") == phone]
+        return replace(facts, latest=mine[0] if mine else None)
+    if request.command is Command.BROADCAST and request.topic:
+        return replace(facts, audience=Broadcasts(svc.store).audience_size(audience(request, worker)))
+    if request.command is Command.CONFIRM:
+        return replace(facts, sent_today=FieldWorkers(svc.store).broadcasts_on(phone, facts.day),
+                       quiet_until=broadcasts.quiet_until(svc.config, phone, now))  # fmt: skip
+    return facts
+
+
+def carry_out(svc: Services, phone: str, effect: Invite | SendBroadcast) -> None:
+    """Do what a committed decision asked for."""
+    workers = FieldWorkers(svc.store)
+    if isinstance(effect, Invite):
+        workers.invite(effect.family, effect.group, phone, INVITE_SECONDS)
+        # A family who has used the service already chose a language; a new one gets their country's.
+        saved = svc.store.profile_fields(effect.family).get("lang", "")
+        lang_code = saved or svc.context.first_language(phones.country(effect.family))
+        welcome = (
+            svc.catalog.language(lang_code)
+            .texts["fw_welcome"]
+            .format(name=effect.worker_name, program=svc.context.program, group=effect.group.upper())
+        )
+        jobs.enqueue_text(svc, effect.family, welcome, "invite")
+        return
+    # Counted only once the YES is committed: the decision runs again when a race is retried.
+    workers.count_broadcast(phone, effect.day)
+    broadcasts.create(svc, topic_id=effect.topic, number=effect.number, groups=list(effect.groups), created_by=phone)
+
+
+# -- core: one function per command --------------------------------------------------------
+
+
+def answer_command(asked: Asked) -> CommandResult:
+    """What to answer a field worker (in their language), what to keep, and what to do once committed."""
+    return _ANSWERS[asked.request.command](asked)
+
+
+def _usage_answer(asked: Asked) -> CommandResult:
+    return CommandResult(asked.lang.texts["fw_usage"])
+
+
+def _not_yours(asked: Asked, group: str) -> CommandResult | None:
+    allowed = allowed_groups(asked.worker)
+    if group in allowed:
+        return None
+    return CommandResult(asked.lang.texts["fw_not_your_group"].format(group=group.upper(), groups=_names(allowed)))
+
+
+def _register(asked: Asked) -> CommandResult:
+    request = asked.request
+    refused = _not_yours(asked, request.group)
+    if refused:
+        return refused
+    masked, group = phones.mask(request.family), request.group.upper()
+    reply = asked.lang.texts["fw_invited"].format(family=masked, group=group)
+    # The family's number is personal data: the log (read by viewers, exported) shows it masked.
+    return CommandResult(reply, effects=(Invite(request.family, request.group, asked.worker.get("name", "")),),
+                         logged=f"REG {masked} {group}")  # fmt: skip
+
+
+def _broadcast(asked: Asked) -> CommandResult:
+    request, texts = asked.request, asked.lang.texts
+    refused = _not_yours(asked, request.group) if request.group != "all" else None
+    if refused:
+        return refused
+    if not request.topic:
+        return _usage_answer(asked)
+    topic = asked.lang.topic(request.topic)
+    if not 1 <= request.number <= len(topic.messages):
+        return CommandResult(texts["fw_bad_number"].format(label=topic.label, max=len(topic.messages)))
+    short = topic.messages[request.number - 1].short
+    groups = audience(request, asked.worker)
+    reply = texts["fw_preview"].format(text=short[:60] + ("..." if len(short) > 60 else ""),
+                                       count=f"{asked.facts.audience:,}", groups=_names(groups),
+                                       sms=segments.count(short).segments)  # fmt: skip
+    return CommandResult(reply, preview={"topic": topic.id, "number": request.number, "groups": groups})
+
+
+def _status(asked: Asked) -> CommandResult:
+    latest = asked.facts.latest
+    return CommandResult(broadcasts.describe(latest) if latest else asked.lang.texts["fw_no_broadcast"])
+
+
+def _decline(asked: Asked) -> CommandResult:
+    return CommandResult(asked.lang.texts["fw_dropped"], drop_preview=True)
+
+
+def _confirm(asked: Asked) -> CommandResult:
+    texts, facts, pending = asked.lang.texts, asked.facts, asked.pending
+    if facts.sent_today >= asked.daily_limit:
+        return CommandResult(texts["fw_limit"].format(limit=asked.daily_limit), drop_preview=True)
+    send = SendBroadcast(pending["topic"], int(pending["number"]), tuple(pending["groups"]), facts.day)
+    # The field worker lives where the families do: tell them when night holds the batches back.
+    later = facts.quiet_until
+    local = later.astimezone(quiet.timezone_for(asked.phone, asked.timezone)) if later else None
+    reply = texts["fw_queued_quiet"].format(time=f"{local:%H:%M}") if local else texts["fw_queued"]
+    return CommandResult(reply, drop_preview=True, effects=(send,))
+
+
+_ANSWERS: dict[Command, Callable[[Asked], CommandResult]] = {
+    Command.REGISTER: _register,
+    Command.BROADCAST: _broadcast,
+    Command.STATUS: _status,
+    Command.CONFIRM: _confirm,
+    Command.DECLINE: _decline,
+    Command.USAGE: _usage_answer,
+}
 
 
 def _names(groups: list[str]) -> str:

@@ -6,15 +6,19 @@ import logging
 import re
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
 import redis
 from flask import Flask, current_app
 from rq import Queue
 
-from bot import content, conversation, fieldwork, menu, phones, providers, settings, ussd
+from bot import content, providers, settings
 from bot.content import Catalog
+from bot.engine import Engine
+from bot.menu import Context
+from bot.render.sms import SmsRenderer
+from bot.render.ussd import UssdRenderer
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -25,8 +29,9 @@ class Services:
     config: Mapping
     store: Store
     catalog: Catalog
-    limits: menu.Limits
-    context: menu.Context
+    sms: SmsRenderer
+    ussd: UssdRenderer
+    context: Context
     content_generation: int = 0
     content_checked: float = field(default_factory=time.monotonic)
 
@@ -61,21 +66,12 @@ class Services:
         self.content_generation = self.store.publish_content()
         self.catalog = catalog
 
-    def handle(self, inbound: conversation.Inbound) -> conversation.Reply:
-        """Run one inbound SMS through the conversation (or a field worker's command)."""
-        region = phones.country(inbound.phone) or self.config["DEFAULT_REGION"]
+    def sms_engine(self) -> Engine:
+        """The menu engine as SMS shows it, on the content read last."""
+        return Engine(self.catalog, self.sms, self.context)
 
-        def fieldwork_for(worker: dict, text: str, pending: dict | None, profile: menu.Profile):
-            lang = self.catalog.language(profile.lang or self.context.default_lang)
-            command = fieldwork.parse(text, lang, pending is not None, region)
-            return fieldwork.decide(self, worker, command, pending, inbound.phone, lang) if command else None
-
-        return conversation.handle(self.store, self.catalog, inbound, limits=self.limits, context=self.context,
-                                   fieldwork=fieldwork_for)  # fmt: skip
-
-    @cached_property
-    def ussd_limits(self) -> menu.Limits:
-        return replace(self.limits, **ussd.limits_for(self.config))
+    def ussd_engine(self) -> Engine:
+        return Engine(self.catalog, self.ussd, self.context)
 
     @cached_property
     def provider(self) -> providers.Provider:
@@ -112,18 +108,27 @@ def build(config: Mapping, client: redis.Redis | None = None) -> Services:
         generation = store.content_generation()
     except redis.RedisError:
         generation = 0  # the first check once Redis is back reads the published content
+    smart = config["SMART_ENCODING"]
+    transliterate = frozenset(settings.codes(config["TRANSLITERATE_LANGUAGES"]))
     return Services(
         config=config,
         store=store,
         catalog=_catalog(config["CONTENT_DIR"], helpline(config), generation),
         content_generation=generation,
-        limits=menu.Limits(
+        sms=SmsRenderer(
             budget=config["SMS_SEGMENTS_PER_PART"],
             max_parts=config["SMS_MAX_PARTS"],
-            smart=config["SMART_ENCODING"],
-            transliterate=frozenset(settings.codes(config["TRANSLITERATE_LANGUAGES"])),
+            smart=smart,
+            transliterate=transliterate,
         ),
-        context=menu.Context(
+        # The CON/END prefix counts toward a screen.
+        ussd=UssdRenderer(
+            screen=int(config["USSD_MAX_CHARS"]) - 4,
+            screen_ucs2=int(config["USSD_MAX_CHARS_UCS2"]) - 4,
+            smart=smart,
+            transliterate=transliterate,
+        ),
+        context=Context(
             program=config["PROGRAM_NAME"],
             contact=config["SUPPORT_CONTACT"],
             default_lang=config["DEFAULT_LANGUAGE"],

@@ -10,13 +10,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from bot import menu
+from bot import navigation, reading
 from bot.content import Catalog
-from bot.menu import Action, Do, Event, Profile, Session, State
+from bot.engine import Engine
+from bot.menu import Action, Answer, Do, Event, Profile, Session, State
+from bot.navigation import Line
 
 # A path longer than this is not replayed: nobody types 100 choices in 180 seconds.
 MAX_REPLAY = 100
 RESUMABLE = (State.MESSAGE, State.DETAIL)
+FIXED = {"00": Do.MENU, "0": Do.BACK, "98": Do.MORE, "99": Do.OPT_OUT, "77": Do.LANGUAGE}
+# On a key message's screen: 1 why it matters (or the key message again, from its detail), 2 next, 3 SMS, 4 subscribe.
+READING = {"2": Do.NEXT_TIP, "3": Do.SEND_SMS, "4": Do.JOIN}
 
 
 @dataclass(frozen=True)
@@ -51,12 +56,12 @@ class UssdState:
 
 
 @dataclass(frozen=True)
-class Turn:
+class UssdResult:
     """What one USSD request produced."""
 
     screen: str  # "CON ..." or "END ..."
     state: UssdState
-    step: menu.Step
+    answer: Answer
     new_input: str  # what the person typed this time, for the log
     resume: Session | None  # where to offer to continue if this session drops
     repeated: bool = False  # the gateway sent the same request again: nothing new happened
@@ -66,104 +71,86 @@ def inputs(path: str) -> list[str]:
     return path.split("*") if path else []
 
 
-def parse(text: str, session: Session, profile: Profile, catalog: Catalog) -> Action:
+def read_input(text: str, session: Session, profile: Profile, catalog: Catalog) -> Action:
     """A USSD input: numbered choices first, then anything an SMS could say."""
     text = text.strip()
-    fixed = {"00": Action(Do.MENU), "0": Action(Do.BACK), "98": Action(Do.MORE), "99": Action(Do.OPT_OUT),
-             "77": Action(Do.LANGUAGE)}  # fmt: skip
-    if text in fixed:
-        return fixed[text]
+    if text in FIXED:
+        return Action(FIXED[text])
     if not text:
         return Action(Do.EMPTY)
-    if text.isdigit():
-        if session.state is State.LANGUAGE:
-            return menu.parse(text, session, profile, catalog)
-        if session.state in RESUMABLE:
-            # A numbered option acts even when the screen it was on had more behind 98.
-            choice = {"1": Do.WHY if session.state is State.MESSAGE else Do.SHOW, "2": Do.NEXT_TIP, "3": Do.SEND_SMS,
-                      "4": Do.JOIN}  # fmt: skip
-            return Action(choice[text]) if text in choice else Action(Do.UNKNOWN)
-        return Action(Do.NUMBER, int(text[:6]))
-    return menu.parse(text, session, profile, catalog)
+    n = reading.number(text)
+    if n is None or session.state is State.LANGUAGE:
+        return reading.read_text(text, session, profile, catalog)
+    if session.state in RESUMABLE:
+        # A numbered option acts even when the screen it was on had more behind 98.
+        if text == "1":
+            return Action(Do.WHY if session.state is State.MESSAGE else Do.SHOW)
+        return Action(READING[text]) if text in READING else Action(Do.UNKNOWN)
+    return Action(Do.NUMBER, n)
 
 
-def run(
-    state: UssdState | None,
-    phone: str,
-    path: str,
-    profile: Profile,
-    resume: Session | None,
-    catalog: Catalog,
-    limits: menu.Limits,
-    context: menu.Context,
-) -> Turn:
+def run(engine: Engine, state: UssdState | None, phone: str, path: str, profile: Profile,
+        resume: Session | None) -> UssdResult:  # fmt: skip
     """One USSD request: act on the new input, or replay the path when the state is gone."""
     parts = inputs(path)
 
-    def act(session: Session, profile: Profile, text: str) -> menu.Step:
-        return menu.act(session, profile, parse(text, session, profile, catalog), catalog, limits, context)
+    def act(session: Session, profile: Profile, text: str) -> Answer:
+        read = read_input(text, session, engine.settle_language(profile), engine.catalog)
+        return engine.answer(session, profile, read)
 
     if state is not None and state.consumed == len(parts) and state.screen:
-        step = menu.Step(state.session, profile, (state.screen[4:],), Event.CONTINUED)
-        return Turn(state.screen, state, step, "", _resumable(state.session), repeated=True)
+        answer = Answer(state.session, profile, (state.screen[4:],), Event.CONTINUED)
+        return UssdResult(state.screen, state, answer, "", _resumable(state.session), repeated=True)
     if state is not None and state.consumed < len(parts):
         new_input = "*".join(parts[state.consumed :])
         if state.offer is not None:
-            step = _answer_offer(state.offer, profile, new_input, catalog, limits, context, act)
+            answer = _answer_offer(engine, state.offer, profile, new_input, act)
         else:
-            step = act(state.session, profile, new_input)
+            answer = act(state.session, profile, new_input)
     elif not parts:
         new_input = ""
-        lang = catalog.language(profile.lang or context.default_lang)
-        if resume is not None and resume.state in RESUMABLE and menu.still_there(resume, lang):
-            step = _offer(resume, profile, catalog, limits, context)
-            turn_state = UssdState(phone, 0, Session(State.MENU), "", offer=resume)
-            return replace(_finish(turn_state, step, new_input), resume=resume)
-        step = menu.act(Session(), profile, Action(Do.EMPTY), catalog, limits, context)
+        if (
+            resume is not None
+            and resume.state in RESUMABLE
+            and navigation.still_there(resume, engine.language(profile))
+        ):
+            answer = _offer(engine, resume, profile)
+            result = _finish(UssdState(phone, 0, Session(State.MENU), "", offer=resume), answer, new_input)
+            return replace(result, resume=resume)
+        answer = engine.answer(Session(), profile, Action(Do.EMPTY))
     else:
         # The state is gone: rebuild the position from the first screen.
         new_input = parts[-1]
         if len(parts) > MAX_REPLAY:
-            step = menu.act(Session(), profile, Action(Do.MENU), catalog, limits, context)
+            answer = engine.answer(Session(), profile, Action(Do.MENU))
         else:
-            step = menu.act(Session(), profile, Action(Do.EMPTY), catalog, limits, context)
+            answer = engine.answer(Session(), profile, Action(Do.EMPTY))
             for text in parts:
-                step = act(step.session, step.profile, text)
-    return _finish(UssdState(phone, len(parts), step.session), step, new_input)
+                answer = act(answer.session, answer.profile, text)
+    return _finish(UssdState(phone, len(parts), answer.session), answer, new_input)
 
 
-def _offer(resume: Session, profile, catalog, limits, context) -> menu.Step:
-    lang = catalog.language(profile.lang or context.default_lang)
-    topic = lang.topic(resume.topic)
-    text = lang.texts["ussd_resume"].format(label=topic.label, n=resume.index + 1)
-    return menu.Step(Session(State.MENU), profile, (text,), Event.WELCOME)
+def _offer(engine: Engine, resume: Session, profile: Profile) -> Answer:
+    topic = engine.language(profile).topic(resume.topic)
+    line = Line.of("ussd_resume", label=topic.label, n=resume.index + 1)
+    return engine.say(Session(State.MENU), profile, Event.WELCOME, line)
 
 
-def _answer_offer(resume, profile, text, catalog, limits, context, act) -> menu.Step:
+def _answer_offer(engine: Engine, resume: Session, profile: Profile, text: str, act) -> Answer:
     if text.strip() == "1":
-        return menu.act(resume, profile, Action(Do.SHOW), catalog, limits, context)
+        return engine.answer(resume, profile, Action(Do.SHOW))
     if text.strip() == "2":
-        return menu.act(Session(State.MENU), profile, Action(Do.MENU), catalog, limits, context)
+        return engine.answer(Session(State.MENU), profile, Action(Do.MENU))
     return act(Session(State.MENU), profile, text)
 
 
-def _finish(state: UssdState, step: menu.Step, new_input: str) -> Turn:
-    end = step.event is Event.OPT_OUT
-    body = step.parts[0] if step.parts else ""
+def _finish(state: UssdState, answer: Answer, new_input: str) -> UssdResult:
+    end = answer.event is Event.OPT_OUT
+    body = answer.parts[0] if answer.parts else ""
     screen = ("END " if end else "CON ") + body
-    state = replace(state, session=step.session, screen=screen)
-    return Turn(screen, state, step, new_input, None if end else _resumable(step.session))
+    state = replace(state, session=answer.session, screen=screen)
+    return UssdResult(screen, state, answer, new_input, None if end else _resumable(answer.session))
 
 
 def _resumable(session: Session) -> Session | None:
     return session if session.state in RESUMABLE else None
-
-
-def limits_for(config) -> dict:
-    """The engine's limits for USSD screens: the CON/END prefix counts toward a screen."""
-    return {
-        "screen": int(config["USSD_MAX_CHARS"]) - 4,
-        "screen_ucs2": int(config["USSD_MAX_CHARS_UCS2"]) - 4,
-        "texts": "ussd_",
-        "silent_when_opted_out": False,
-    }

@@ -7,20 +7,30 @@ from dataclasses import replace
 import pytest
 
 from bot import content, segments
-from bot.menu import Event, Limits, Profile, Session, State, menu_pages, step
+from bot.engine import Engine
+from bot.menu import Event, Profile, Session, State
+from bot.render.sms import SmsRenderer
+from bot.render.ussd import UssdRenderer
 from bot.settings import ROOT
 
 CATALOG = content.load(ROOT / "messages")
+SMS = SmsRenderer()
+ENGINE = Engine(CATALOG, SMS)
 EN = CATALOG.language("en")
 KE = Profile(lang="en", country="KE")
 MALARIA = Session(State.MESSAGE, topic="malaria", index=0)
 
 
-def run(texts, session=Session(), profile=KE, limits=Limits()):
-    """Feed texts in order; return the last step."""
+def step(session, profile, text, engine=ENGINE):
+    return engine.answer_text(session, profile, text)
+
+
+def run(texts, session=Session(), profile=KE, renderer=SMS):
+    """Feed texts in order; return the last answer."""
     result = None
+    engine = Engine(CATALOG, renderer)
     for text in texts:
-        result = step(session, profile, text, CATALOG, limits)
+        result = step(session, profile, text, engine)
         session, profile = result.session, result.profile
     return result
 
@@ -76,7 +86,7 @@ def test_reading_a_whole_topic_then_its_end():
     topic = EN.topic("malaria")
     result = run(["malaria"] + ["MORE"] * (2 * len(topic.messages) - 1))
     assert (result.session.state, result.session.index) == (State.DETAIL, len(topic.messages) - 1)
-    end = step(result.session, KE, "MORE", CATALOG)
+    end = step(result.session, KE, "MORE")
     assert end.event is Event.TOPIC_END and end.session.state is State.MENU
     assert "last Malaria tip" in end.parts[0]
 
@@ -92,21 +102,21 @@ def test_message_reply_shows_the_key_message_and_how_to_go_on():
 @pytest.mark.parametrize("topic", [t.id for t in EN.topics])
 def test_every_key_message_fits_one_sms_with_its_navigation(topic):
     for index, message in enumerate(EN.topic(topic).messages):
-        result = step(Session(State.MENU), KE, str(EN.topics.index(EN.topic(topic)) + 1), CATALOG)
+        result = step(Session(State.MENU), KE, str(EN.topics.index(EN.topic(topic)) + 1))
         if index:
-            result = step(result.session, KE, str(index + 1), CATALOG)
+            result = step(result.session, KE, str(index + 1))
         assert message.short in "".join(result.parts)
         if not EN.topic(topic).helpline:
             assert len(result.parts) == 1, result.parts
         for part in result.parts:
             assert segments.count(part).segments == 1
-        detail = step(result.session, KE, "MORE", CATALOG)
+        detail = step(result.session, KE, "MORE")
         assert detail.event is Event.DETAIL and len(detail.parts) <= 3
         assert not detail.session.pending, "a detail must not overflow behind MORE"
 
 
 def test_menu_pages_each_fit_one_sms_and_list_all_topics():
-    pages = menu_pages(EN)
+    pages = ENGINE.menu_pages(EN)
     assert len(pages) >= 2
     assert all(segments.count(p).segments == 1 for p in pages)
     listed = [line for p in pages for line in p.splitlines() if line[:1].isdigit()]
@@ -115,7 +125,7 @@ def test_menu_pages_each_fit_one_sms_and_list_all_topics():
 
 
 def test_menu_pages_wrap_around():
-    pages = menu_pages(EN)
+    pages = ENGINE.menu_pages(EN)
     result = run(["hi"] + ["MORE"] * len(pages))
     assert result.session.page == 0
 
@@ -130,7 +140,7 @@ def test_back_from_a_message_returns_to_its_menu_page():
 )
 def test_opt_out_words_opt_out_from_anywhere(word):
     for session in (Session(), Session(State.MENU), MALARIA, replace(MALARIA, state=State.DETAIL)):
-        result = step(session, KE, word, CATALOG)
+        result = step(session, KE, word)
         assert result.profile.opted_out is True
         assert result.event is Event.OPT_OUT
         assert len(result.parts) == 1 and "unsubscribed" in result.parts[0]
@@ -140,15 +150,15 @@ def test_opt_out_words_opt_out_from_anywhere(word):
 def test_nothing_is_sent_while_opted_out_except_help():
     stopped = replace(KE, opted_out=True)
     for text in ["hi", "MENU", "1", "malaria", "MORE", "STOP", "", "hello"]:
-        result = step(Session(), stopped, text, CATALOG)
+        result = step(Session(), stopped, text)
         assert result.parts == () and result.event is Event.SILENT and result.profile.opted_out
-    help_ = step(Session(), stopped, "HELP", CATALOG)
+    help_ = step(Session(), stopped, "HELP")
     assert help_.profile.opted_out and "STOP" in help_.parts[0]
 
 
 @pytest.mark.parametrize("word", ["START", "UNSTOP", "YES", "start"])
 def test_opt_in_words_opt_back_in(word):
-    result = step(Session(), replace(KE, opted_out=True), word, CATALOG)
+    result = step(Session(), replace(KE, opted_out=True), word)
     assert result.profile.opted_out is False and result.event is Event.OPT_IN
     assert "Welcome back" in result.parts[0]
 
@@ -164,8 +174,8 @@ def test_child_protection_replies_end_with_the_country_helpline():
     cases = (("KE", "116", "999 / 112"), ("IN", "1098", "112"), ("SN", "116", "112"), ("", "116 111", "112"))
     for country, child, emergency in cases:
         profile = Profile(lang="en", country=country)
-        for result in (step(Session(), profile, "child protection", CATALOG),):
-            detail = step(result.session, profile, "MORE", CATALOG)
+        for result in (step(Session(), profile, "child protection"),):
+            detail = step(result.session, profile, "MORE")
             for reply in (result, detail):
                 last = reply.parts[-1]
                 assert f"Child helpline {child}" in last and f"emergency {emergency}" in last
@@ -174,7 +184,7 @@ def test_child_protection_replies_end_with_the_country_helpline():
 
 def test_helpline_override_from_config():
     catalog = content.load(ROOT / "messages", helpline_override=content.Helpline("0800 111", "911"))
-    result = step(Session(), Profile(country="KE"), "child protection", catalog)
+    result = step(Session(), Profile(country="KE"), "child protection", Engine(catalog, SmsRenderer()))
     assert "Child helpline 0800 111, emergency 911" in result.parts[-1]
 
 
@@ -184,21 +194,24 @@ def test_very_long_input_gets_a_hint():
 
 
 def test_overflow_waits_behind_more():
-    tight = Limits(budget=1, max_parts=1)
-    result = run(["hi", "10", "MORE"], limits=tight)
+    tight = SmsRenderer(budget=1, max_parts=1)
+    result = run(["hi", "10", "MORE"], renderer=tight)
     assert len(result.parts) == 1 and result.parts[0].endswith("MORE")
     assert result.session.pending
-    rest = step(result.session, KE, "MORE", CATALOG, tight)
+    rest = step(result.session, KE, "MORE", Engine(CATALOG, tight))
     assert rest.event is Event.CONTINUED
     detail = EN.topic("malaria").messages[0].detail
     joined = result.parts[0][: -len(" MORE")] + " " + rest.parts[0]
     assert "".join(detail.split()) in "".join(joined.split())
 
 
-def test_smart_encoding_keeps_replies_gsm7():
-    limits = Limits(smart=True)
-    result = run(["HELP"], limits=limits)
-    assert all(segments.is_gsm7(p) for p in result.parts)
+@pytest.mark.parametrize("renderer", [SmsRenderer(), UssdRenderer()])
+def test_smart_encoding_makes_typographic_punctuation_gsm7(renderer):
+    typed = "Don\u2019t wait \u2013 go \u201cnow\u201d\u2026"
+    smart = renderer.cut(typed, EN, renderer.wording(EN, ENGINE.context)).parts
+    assert smart == ('Don\'t wait - go "now"...',)
+    plain = replace(renderer, smart=False).cut(typed, EN, renderer.wording(EN, ENGINE.context)).parts
+    assert segments.encoding_of(plain[0]) == segments.UCS2
 
 
 def test_broken_session_data_starts_again():
@@ -210,12 +223,12 @@ def test_broken_session_data_starts_again():
 @pytest.mark.parametrize("text", ["MORE", "BACK", "NEXT", "2", "JOIN", "hello"])
 def test_a_session_in_a_topic_that_content_no_longer_has_starts_again_at_the_menu(text):
     for gone in (Session(State.MESSAGE, topic="no-such-topic"), Session(State.DETAIL, topic="malaria", index=99)):
-        result = step(gone, Profile(lang="en"), text, CATALOG)
+        result = step(gone, Profile(lang="en"), text)
         assert result.parts and result.session.state in (State.MENU, State.MESSAGE, State.DETAIL)
 
 
 def test_a_language_number_out_of_range_is_a_hint_not_a_crash():
-    listing = step(Session(), Profile(lang="en"), "LANG", CATALOG)
+    listing = step(Session(), Profile(lang="en"), "LANG")
     for text in ("0010", "5", "999999"):
-        result = step(listing.session, Profile(lang="en"), text, CATALOG)
+        result = step(listing.session, Profile(lang="en"), text)
         assert result.parts and result.profile.lang == "en"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot import conversation, services
+from bot import conversation, services, sms
 from bot.menu import Profile
 from bot.store import CountingConnection, LogEntry, Store, Write, counting_client
 
@@ -12,7 +12,7 @@ def test_an_inbound_message_costs_two_round_trips(config):
 
     def send(text, sid):
         inbound = conversation.Inbound("+256712345678", text, "sms", sid)
-        return svc.handle(inbound)
+        return sms.handle(svc, inbound)
 
     send("hi", "SMwarm")  # loads the Lua script into the server once
     trips = []

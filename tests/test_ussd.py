@@ -8,6 +8,8 @@ import pytest
 from rq import SimpleWorker
 
 from bot import content, menu, ussd
+from bot.engine import Engine
+from bot.render.ussd import UssdRenderer
 from bot.settings import ROOT
 from tests.conftest import recorded
 
@@ -243,7 +245,8 @@ def test_every_exchange_is_logged_as_ussd(dialer, services):
 # -- the pure part ----------------------------------------------------------------------------
 
 CATALOG = content.load(ROOT / "messages")
-LIMITS = menu.Limits(screen=178, screen_ucs2=76, texts="ussd_", silent_when_opted_out=False)
+SCREENS = UssdRenderer(screen=178, screen_ucs2=76)
+ENGINE = Engine(CATALOG, SCREENS)
 PROFILE = menu.Profile(lang="en", country="UG")
 
 
@@ -254,7 +257,7 @@ PROFILE = menu.Profile(lang="en", country="UG")
      ("10*0", menu.State.MENU, "", 0), ("10*2*00", menu.State.MENU, "", 0), ("98", menu.State.MENU, "", 0)],
 )  # fmt: skip
 def test_replayed_paths(path, state, topic, index):
-    turn = ussd.run(None, PHONE, path, PROFILE, None, CATALOG, LIMITS, menu.Context())
+    turn = ussd.run(ENGINE, None, PHONE, path, PROFILE, None)
     s = turn.state.session
     assert (s.state, s.topic, s.index if s.state is not menu.State.MENU else 0) == (state, topic, index)
     assert turn.state.consumed == len(ussd.inputs(path))
@@ -262,10 +265,10 @@ def test_replayed_paths(path, state, topic, index):
 
 @pytest.mark.parametrize("key, state, index", [("1", menu.State.DETAIL, 0), ("2", menu.State.MESSAGE, 1)])
 def test_an_option_acts_even_when_its_screen_had_more_behind_98(key, state, index):
-    narrow = replace(LIMITS, screen=170)  # the options show, but "0 Back 00 Menu" waits behind 98
-    first = ussd.run(None, PHONE, "10", PROFILE, None, CATALOG, narrow, menu.Context())
+    narrow = Engine(CATALOG, replace(SCREENS, screen=170))  # the options show, but "0 Back 00 Menu" waits behind 98
+    first = ussd.run(narrow, None, PHONE, "10", PROFILE, None)
     assert first.state.session.pending and "98" in first.screen and "1 Why" in first.screen
-    chosen = ussd.run(first.state, PHONE, f"10*{key}", PROFILE, None, CATALOG, narrow, menu.Context())
+    chosen = ussd.run(narrow, first.state, PHONE, f"10*{key}", PROFILE, None)
     s = chosen.state.session
     assert (s.state, s.topic, s.index) == (state, "malaria", index)
     malaria = CATALOG.language("en").topic("malaria").messages
@@ -282,11 +285,11 @@ def test_child_protection_screens_reach_the_helpline_before_any_option(lang):
     n = next(i for i, t in enumerate(topics, 1) if t.id == "child-protection")
     path = [str(n)]
     for _ in topics[n - 1].messages:
-        turn = ussd.run(None, PHONE, "*".join(path), profile, None, CATALOG, LIMITS, menu.Context())
+        turn = ussd.run(ENGINE, None, PHONE, "*".join(path), profile, None)
         screens, more = [turn.screen], path[:]
         while turn.state.session.pending:
             more.append("98")
-            turn = ussd.run(turn.state, PHONE, "*".join(more), profile, None, CATALOG, LIMITS, menu.Context())
+            turn = ussd.run(ENGINE, turn.state, PHONE, "*".join(more), profile, None)
             screens.append(turn.screen)
         read = "\n".join(screens)
         assert "116" in read and read.index("116") < read.index("00 "), (lang, screens)
@@ -295,5 +298,5 @@ def test_child_protection_screens_reach_the_helpline_before_any_option(lang):
 
 def test_a_resume_offer_is_skipped_when_its_topic_is_gone():
     gone = menu.Session(menu.State.MESSAGE, topic="no-such-topic")
-    turn = ussd.run(None, PHONE, "", PROFILE, gone, CATALOG, LIMITS, menu.Context())
+    turn = ussd.run(ENGINE, None, PHONE, "", PROFILE, gone)
     assert turn.screen.startswith("CON ") and "1 Timing births" in turn.screen

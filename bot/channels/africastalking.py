@@ -15,7 +15,7 @@ from functools import lru_cache
 import redis
 from flask import Blueprint, Response, abort, request
 
-from bot import conversation, jobs, menu, phones, services, settings, ussd
+from bot import conversation, jobs, menu, phones, services, settings, sms, ussd
 from bot.channels import caller
 from bot.store import Write
 
@@ -71,7 +71,6 @@ def ussd_session():
     path = conversation.clean(path)
     state_key = svc.store.keys.ussd(session_id)
     resume_key = svc.store.keys.resume(phone)
-    limits = svc.ussd_limits
     config = svc.config
 
     def decide(loaded, profile):
@@ -80,12 +79,12 @@ def ussd_session():
             raise SessionMismatch(session_id)
         saved = loaded.extras.get(resume_key)
         resume = menu.Session.from_dict(saved) if saved else None
-        turn = ussd.run(state, phone, path, profile, resume, svc.catalog, limits, svc.context)
+        turn = ussd.run(svc.ussd_engine(), state, phone, path, profile, resume)
         writes = [
             Write(state_key, turn.state.to_dict(), config["USSD_SESSION_SECONDS"]),
             Write(resume_key, turn.resume.to_dict() if turn.resume else None, config["USSD_RESUME_SECONDS"]),
         ]
-        step = turn.step if not turn.repeated else menu.Step(turn.step.session, profile, (), menu.Event.SILENT)
+        step = turn.answer if not turn.repeated else menu.Answer(turn.answer.session, profile, (), menu.Event.SILENT)
         effects = []
         if step.event is menu.Event.SEND_SMS:  # queued once the turn is committed, never for a repeat
             effects.append(lambda: jobs.enqueue_key_message(svc, phone, step.topic, step.message))
@@ -118,7 +117,7 @@ def inbound_sms():
     message_id, phone = found
     try:
         inbound = conversation.Inbound(phone, form.get("text", ""), "sms", "at-" + message_id, queued_reply=True)
-        reply = svc.handle(inbound)
+        reply = sms.handle(svc, inbound)
         if not reply.duplicate and reply.parts:
             jobs.enqueue_reply(svc, phone, reply.parts)
     except (redis.RedisError, conversation.Busy) as e:

@@ -11,7 +11,7 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 from werkzeug.datastructures import MultiDict
 
-from bot import conversation, phones, services, settings
+from bot import conversation, phones, services, settings, sms
 from bot.channels import caller
 from bot.providers.twilio import describe
 
@@ -71,7 +71,7 @@ def inbound():
     sid, phone = found
     message = conversation.Inbound(phone, request.form.get("Body", ""), "sms", sid)
     try:
-        reply = svc.handle(message)
+        reply = sms.handle(svc, message)
     except (redis.RedisError, conversation.Busy) as e:
         log.error("could not answer %s: %s", phones.mask(phone), type(e).__name__)
         return twiml((svc.text("apology"),))

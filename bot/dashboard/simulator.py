@@ -8,7 +8,7 @@ import redis
 from flask import Blueprint, current_app, jsonify, render_template, request
 from flask_login import current_user
 
-from bot import conversation, segments, services
+from bot import conversation, segments, services, sms
 from bot.dashboard.access import Role, protect, requires
 from bot.dashboard.privacy import test_number
 from bot.store import LogQuery
@@ -39,7 +39,7 @@ def send():
     if not text.strip():
         return jsonify(error="type a message"), 400
     try:
-        reply = services.get().handle(conversation.Inbound(_number(), text, CHANNEL))
+        reply = sms.handle(services.get(), conversation.Inbound(_number(), text, CHANNEL))
     except (redis.RedisError, conversation.Busy) as e:
         log.error("simulator failed: %s", type(e).__name__)
         return jsonify(error="the bot could not answer: try again"), 503

@@ -1,0 +1,60 @@
+"""An inbound SMS (Twilio, Africa's Talking, `factsbot chat`, the dashboard's simulator), end to end.
+
+One step of the menu for the number, or a registered field worker's command, run through
+`conversation.exchange` (two Redis round trips: load, then commit).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from bot import conversation, fieldwork, phones
+from bot.conversation import Decision, Inbound, Reply
+from bot.menu import Answer, Event, Profile, Session
+from bot.services import Services
+from bot.store import Loaded, Write
+
+
+def handle(svc: Services, inbound: Inbound) -> Reply:
+    """Run one inbound SMS through the conversation (or a field worker's command)."""
+    text = conversation.clean(inbound.text)
+    engine = svc.sms_engine()
+    keys = svc.store.keys
+    state_key = keys.session(inbound.phone)
+    invite_key, worker_key, pending_key = (keys.invite(inbound.phone), keys.fieldworker(inbound.phone),
+                                           keys.pending_broadcast(inbound.phone))  # fmt: skip
+    region = phones.country(inbound.phone) or svc.config["DEFAULT_REGION"]
+    gathered: dict[fieldwork.Request, fieldwork.Facts] = {}  # read once, however often a race retries
+
+    def field_worker(worker: dict, pending: dict | None, session: Session, profile: Profile) -> Decision | None:
+        lang = engine.language(profile)
+        request = fieldwork.read_command(text, lang, pending is not None, region)
+        if request is None:
+            return None
+        if request not in gathered:
+            gathered[request] = fieldwork.gather(svc, request, worker, inbound.phone)
+        asked = fieldwork.Asked(request, worker, pending, inbound.phone, lang, gathered[request],
+                                int(svc.config["FIELDWORKER_DAILY_BROADCASTS"]), svc.config["TIMEZONE"])  # fmt: skip
+        result = fieldwork.answer_command(asked)
+        answer = Answer(session, profile, engine.cut(result.reply, profile), Event.FIELDWORK)
+        effects = [lambda effect=effect: fieldwork.carry_out(svc, inbound.phone, effect) for effect in result.effects]
+        return Decision(answer, result.writes(pending_key), result.logged or text, effects=effects)
+
+    def decide(loaded: Loaded, profile: Profile) -> Decision:
+        session = Session.from_dict(loaded.state)
+        worker = loaded.extras.get(worker_key)
+        if worker:
+            decision = field_worker(worker, loaded.extras.get(pending_key), session, profile)
+            if decision is not None:
+                return decision
+        invite = loaded.extras.get(invite_key)
+        profile = replace(profile, invite=str(invite.get("group", ""))) if invite else profile
+        answer = engine.answer_text(session, profile, text)
+        state = None if answer.session == Session() else answer.session.to_dict()
+        writes = [Write(state_key, state, svc.store.session_ttl)]
+        if invite and not answer.profile.invite:
+            writes.append(Write(invite_key, None))  # answered
+        return Decision(answer, writes, text)
+
+    return conversation.exchange(svc.store, inbound, state_key=state_key, decide=decide,
+                                 extra_keys=[invite_key, worker_key, pending_key])  # fmt: skip
