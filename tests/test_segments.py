@@ -13,6 +13,37 @@ FLAG = "\U0001f1f0\U0001f1ea"  # Kenya's flag: two code points, one grapheme
 FAMILY = "\U0001f469\u200d\U0001f469\u200d\U0001f467"  # ZWJ sequence, 8 units
 
 
+# GSM 03.38, written out from the standard (3GPP TS 23.038, 6.2.1), not from our code.
+# The default alphabet by code 0x00-0x7F (0x1B is the escape to the extension table, not a character).
+GSM_0338_BASIC = (
+    "@£$¥èéùìòÇ\nØø\rÅå"
+    "Δ_ΦΓΛΩΠΨΣΘΞ\x1bÆæßÉ"
+    " !\"#¤%&'()*+,-./"
+    "0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNO"
+    "PQRSTUVWXYZÄÖÑÜ§"
+    "¿abcdefghijklmno"
+    "pqrstuvwxyzäöñüà"
+)
+# The extension table: each costs the escape plus its own septet.
+GSM_0338_EXTENSION = {0x0A: "\f", 0x14: "^", 0x28: "{", 0x29: "}", 0x2F: "\\", 0x3C: "[", 0x3D: "~", 0x3E: "]",
+                      0x40: "|", 0x65: "€"}  # fmt: skip
+
+
+def test_the_gsm_0338_tables_exactly():
+    """Every character of GSM 03.38 costs what the standard says, and no other character is GSM-7."""
+    assert len(GSM_0338_BASIC) == 128
+    basic = set(GSM_0338_BASIC) - {"\x1b"}
+    extension = set(GSM_0338_EXTENSION.values())
+    for c in sorted(basic):
+        assert (sg.encoding_of(c), sg.units(c)) == ("GSM-7", 1), repr(c)
+    for c in sorted(extension):
+        assert (sg.encoding_of(c), sg.units(c)) == ("GSM-7", 2), repr(c)
+    # Everything else up to the end of the BMP's common scripts (and the euro sign) switches to UCS-2.
+    others = (chr(n) for n in range(0x2100) if chr(n) not in basic | extension | {"\x1b"})
+    assert [c for c in others if sg.encoding_of(c) != "UCS-2"] == []
+
+
 @pytest.mark.parametrize(
     "text, encoding, units, segments",
     [
