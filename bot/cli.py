@@ -10,6 +10,7 @@ import sys
 import click
 
 from bot import segments, settings
+from bot.cli_content import content_group
 
 
 @click.group()
@@ -20,82 +21,7 @@ def main() -> None:
 
 # --- content ----------------------------------------------------------------------------
 
-
-@main.group("content")
-def content_group() -> None:
-    """Topics and key messages in messages/."""
-
-
-@content_group.command("check")
-@click.option("--dir", "folder", default=None, help="content folder (default: CONTENT_DIR)")
-@click.option("--texts", is_flag=True, help="also list every text's encoding and SMS cost (and transliterated)")
-def content_check(folder: str | None, texts: bool) -> None:
-    """Validate every file; print each problem with file and place; exit 1 if any.
-
-    Per language it says what falls back to English and what review the files still need.
-    """
-    from bot import content
-
-    folder = folder or settings.from_env()["CONTENT_DIR"]
-    catalog, problems = content.check(folder)
-    for problem in problems:
-        click.echo(str(problem), err=True)
-    if catalog:
-        for code, lang in catalog.languages.items():
-            messages = sum(len(t.messages) for t in lang.topics)
-            unconfirmed = sum(m.confidence == "unconfirmed" for t in lang.topics for m in t.messages)
-            notes = sum(bool(m.review_note) for t in lang.topics for m in t.messages)
-            click.echo(
-                f"{code} ({lang.name}): {len(lang.topics)} topics, {messages} key messages "
-                f"({unconfirmed} unconfirmed, {notes} with clinical review notes)"
-            )
-            if lang.fallbacks:
-                shown = ", ".join(lang.fallbacks[:12]) + (" ..." if len(lang.fallbacks) > 12 else "")
-                click.echo(f"  from English ({len(lang.fallbacks)}): {shown}")
-            reviews = sorted({t.review for t in lang.topics if t.review})
-            for review in reviews:
-                count = sum(t.review == review for t in lang.topics)
-                click.echo(f"  review: {review} ({count} topic files)")
-            if texts:
-                for line in _text_costs(lang):
-                    click.echo(line)
-    if problems:
-        click.echo(f"{len(problems)} problem(s) found", err=True)
-        sys.exit(1)
-    click.echo("content OK")
-
-
-@content_group.command("publish")
-def content_publish() -> None:
-    """Check CONTENT_DIR and, if it is sound, have every web process and worker read it again."""
-    from bot import content
-
-    svc = _services()
-    try:
-        svc.publish_content()
-    except content.ContentError as e:
-        for problem in e.problems:
-            click.echo(str(problem), err=True)
-        click.echo(f"not published: {len(e.problems)} problem(s); the running service keeps its content", err=True)
-        sys.exit(1)
-    seconds = svc.config["CONTENT_CHECK_SECONDS"]
-    click.echo(f"published content generation {svc.content_generation}: in use everywhere within {seconds} s")
-
-
-def _text_costs(lang) -> list[str]:
-    """Each text's encoding and SMS count, and what transliteration would make of it."""
-    rows = []
-    items = [(f"system.{k}", v) for k, v in lang.texts.items()]
-    items += [(f"{m.id}.{f}", getattr(m, f)) for t in lang.topics for m in t.messages for f in ("short", "detail")]
-    for place, text in items:
-        sent = segments.smart_encode(text)
-        count = segments.count(sent)
-        line = f"  {place}: {count.encoding} {count.units} units, {count.segments} SMS"
-        translit = segments.count(segments.transliterate(sent))
-        if translit != count:
-            line += f" (transliterated: {translit.encoding} {translit.units} units, {translit.segments} SMS)"
-        rows.append(line)
-    return rows
+main.add_command(content_group)  # check, publish, and the review sheet: bot/cli_content.py
 
 
 # --- segments ---------------------------------------------------------------------------

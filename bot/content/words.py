@@ -1,0 +1,47 @@
+"""How what people type is matched: normalised words, and phrases found as whole words in a row."""
+
+from __future__ import annotations
+
+import string
+import unicodedata
+from collections.abc import Iterable
+
+Phrase = tuple[str, ...]  # a normalised word or phrase, as its words
+
+
+def normalise_keyword(text: str) -> str:
+    """Uppercase, accents kept, punctuation dropped, spaces collapsed: how input is matched.
+
+    Punctuation is any script's (the Devanagari danda "।" ends a Hindi sentence like "." does).
+    """
+    text = unicodedata.normalize("NFC", text).upper()
+    text = "".join(" " if c in string.punctuation or c.isspace() or _is_punctuation(c) else c for c in text)
+    return " ".join(text.split())
+
+
+def _is_punctuation(c: str) -> bool:
+    return not c.isascii() and unicodedata.category(c).startswith("P")
+
+
+def phrase(text: str) -> Phrase:
+    """A word or phrase as the words it matches ("Not breathing!" -> ("NOT", "BREATHING"))."""
+    return tuple(normalise_keyword(text).split())
+
+
+def phrase_index(phrases: Iterable[Phrase]) -> dict[str, tuple[Phrase, ...]]:
+    """Phrases by their first word, so a text is scanned once whatever the number of phrases."""
+    index: dict[str, list[Phrase]] = {}
+    for p in phrases:
+        if p:
+            index.setdefault(p[0], []).append(p)
+    return {word: tuple(found) for word, found in index.items()}
+
+
+def find_phrase(text: str, index: dict[str, tuple[Phrase, ...]]) -> bool:
+    """Whether one indexed phrase's words appear in the text consecutively, as whole words."""
+    words = normalise_keyword(text).split()
+    for i, word in enumerate(words):
+        for p in index.get(word, ()):
+            if tuple(words[i : i + len(p)]) == p:
+                return True
+    return False

@@ -1,0 +1,115 @@
+"""Danger and symptom words: whole words and phrases, in a row, after normalisation, in every script."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot import content
+from bot.content import Language
+from bot.content.words import normalise_keyword, phrase
+from bot.settings import ROOT
+
+
+def language(danger=(), symptoms=None) -> Language:
+    return Language(
+        code="xx", name="X", topics=(), texts={}, danger=tuple(phrase(d) for d in danger),
+        symptoms={name: tuple(phrase(w) for w in words) for name, words in (symptoms or {}).items()},
+    )  # fmt: skip
+
+
+DANGER = {
+    "en": ["NOT BREATHING", "FITS", "CONVULSIONS", "BLEEDING A LOT", "UNCONSCIOUS"],
+    "fr": ["NE RESPIRE PLUS", "CONVULSIONS", "SAIGNE BEAUCOUP", "INCONSCIENT"],
+    "sw": ["HAPUMUI", "DEGEDEGE", "AMEZIRAI", "DAMU NYINGI"],
+    "hi": ["सांस नहीं ले रहा", "SAANS NAHI LE RAHA", "बेहोश", "BEHOSH", "दौरा पड़ा"],
+}
+
+
+@pytest.mark.parametrize(
+    "lang, text, urgent",
+    [
+        ("en", "my baby is not breathing", True),
+        ("en", "Not-breathing!!", True),
+        ("en", "he had FITS.", True),
+        ("en", "She is bleeding a lot after birth", True),
+        ("en", "I am not feeling well", False),  # NOT alone is no phrase
+        ("en", "outfits for the baby", False),  # FITS inside another word
+        ("en", "breathing fine, not coughing", False),  # the words, but not in a row
+        ("en", "bleeding, a lot of it", True),  # punctuation between words is only a space
+        ("en", "", False),
+        ("fr", "Mon bébé ne respire plus", True),
+        ("fr", "il respire bien, ne tousse plus", False),
+        ("fr", "convulsions depuis ce matin", True),
+        ("sw", "Mtoto hapumui", True),
+        ("sw", "mtoto anapumua vizuri", False),
+        ("sw", "ana damu nyingi sana", True),
+        ("hi", "मेरा बच्चा सांस नहीं ले रहा।", True),  # the danda ends the sentence like a full stop
+        ("hi", "mera bachcha saans nahi le raha", True),  # romanised
+        ("hi", "बच्चा बेहोश है", True),
+        ("hi", "बच्चा सांस ले रहा है", False),
+        ("hi", "बेहोशी की दवा", False),  # whole words only
+        ("hi", "kal dawa li, behosh nahi", True),  # a danger word is enough; the engine asks no questions
+    ],
+)
+def test_danger_phrases_match_whole_words_in_a_row(lang, text, urgent):
+    assert language(DANGER[lang]).is_danger(text) is urgent
+
+
+SYMPTOMS = {"breathing": ["FAST BREATHING", "COUGH"], "fever": ["FEVER", "HOT BODY", "HOMA", "बुखार"]}
+
+
+@pytest.mark.parametrize(
+    "text, symptom",
+    [
+        ("my child has a fever", "fever"),
+        ("Hot body since yesterday", "fever"),
+        ("mtoto ana homa", "fever"),
+        ("बच्चे को बुखार है", "fever"),
+        ("cough and fever", "breathing"),  # words.yaml order decides, not the order in the text
+        ("feverish", ""),  # whole words only
+        ("hot food for the body", ""),
+        ("COUGHS", ""),
+        ("", ""),
+    ],
+)
+def test_symptom_is_the_first_listed_symptom_the_text_names(text, symptom):
+    assert language(symptoms=SYMPTOMS).symptom(text) == symptom
+
+
+@pytest.mark.parametrize(
+    "text, normalised",
+    [("  Not-breathing!! ", "NOT BREATHING"), ("सांस नहीं।", "सांस नहीं"), ("l\u2019enfant", "L ENFANT"), ("ÉTÉ", "ÉTÉ")],
+)
+def test_normalise_keyword_drops_any_script_punctuation_and_keeps_accents(text, normalised):
+    assert normalise_keyword(text) == normalised
+
+
+def test_english_danger_and_symptom_words_work_in_every_language(tmp_path):
+    import shutil
+
+    folder = tmp_path / "messages"
+    shutil.copytree(ROOT / "messages", folder)
+    words = folder / "en" / "words.yaml"
+    words.write_text(
+        words.read_text(encoding="utf-8").split("\ndanger:")[0].split("\nsymptoms:")[0]
+        + "\ndanger: [NOT BREATHING, EN-ONLY DANGER]\nsymptoms:\n  fever: [FEVER, EN-ONLY FEVER]\n",
+        encoding="utf-8",
+    )
+    catalog = content.load(folder)
+    for code, lang in catalog.languages.items():
+        assert lang.is_danger("my baby en-only danger"), code
+        assert lang.symptom("en-only fever") == "fever", code
+    assert catalog.language("en").danger[:2] == (("NOT", "BREATHING"), ("EN", "ONLY", "DANGER"))
+
+
+@pytest.mark.parametrize("bad, why", [("HELP", "'HELP' is a command word"), ("'!!'", "has no words to match")])
+def test_a_danger_word_that_would_hijack_a_command_or_match_nothing_is_refused(tmp_path, bad, why):
+    import shutil
+
+    folder = tmp_path / "messages"
+    shutil.copytree(ROOT / "messages", folder)
+    words = folder / "en" / "words.yaml"
+    text = words.read_text(encoding="utf-8").split("\ndanger:")[0]
+    words.write_text(text + f"\ndanger: [NOT BREATHING, {bad}]\n", encoding="utf-8")
+    found = [str(p) for p in content.check(folder)[1]]
+    assert any(p.startswith("messages/en/words.yaml: danger:") and why in p for p in found), found
