@@ -6,9 +6,9 @@ from dataclasses import replace
 
 import pytest
 
-from bot import content, segments
+from bot import content, reading, segments
 from bot.engine import Engine
-from bot.menu import Event, Profile, Session, State
+from bot.menu import Context, Event, Profile, Session, State
 from bot.render.sms import SmsRenderer
 from bot.render.ussd import UssdRenderer
 from bot.settings import ROOT
@@ -153,7 +153,7 @@ def test_nothing_is_sent_while_opted_out_except_help():
         result = step(Session(), stopped, text)
         assert result.parts == () and result.event is Event.SILENT and result.profile.opted_out
     help_ = step(Session(), stopped, "HELP")
-    assert help_.profile.opted_out and "STOP" in help_.parts[0]
+    assert help_.profile.opted_out and "STOP" in " ".join(help_.parts)
 
 
 @pytest.mark.parametrize("word", ["START", "UNSTOP", "YES", "start"])
@@ -167,7 +167,13 @@ def test_help_follows_short_code_rules():
     text = " ".join(run(["HELP"]).parts)
     for needed in ("Facts for Life", "Msg&data rates may apply", "Reply STOP to cancel", "Help:"):
         assert needed in text
-    assert "Replies when you text" in text and "1 tip a week" in text  # how often messages come
+    assert "Replies when you text" in text and "delete" in text
+
+
+def test_help_says_how_often_tips_come():
+    every_3_days = Engine(CATALOG, SMS, Context(drip_days=3))
+    text = " ".join(every_3_days.answer_text(Session(), KE, "HELP").parts)
+    assert "every 3 days" in text
 
 
 def test_child_protection_replies_end_with_the_country_helpline():
@@ -232,3 +238,21 @@ def test_a_language_number_out_of_range_is_a_hint_not_a_crash():
     for text in ("0010", "5", "999999"):
         result = step(listing.session, Profile(lang="en"), text)
         assert result.parts and result.profile.lang == "en"
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [("10", 10), ("0010", 10), ("1234567", 123456), ("²", None), ("①", None), ("٣", None), ("1²", None), ("", None),
+     ("1a", None), ("-1", None)],
+)  # fmt: skip
+def test_only_ascii_digits_are_numbers(text, expected):
+    assert reading.number(text) == expected
+
+
+@pytest.mark.parametrize("text", ["²", "①", "LANG ²", "lang ①", "1²", "JOIN ²"])
+def test_unicode_digits_get_a_reply_from_anywhere(text):
+    """`str.isdigit()` is true for ² and ①, which int() refuses: these once raised (a 500 on the webhook)."""
+    for session in (Session(), Session(State.MENU), Session(State.LANGUAGE), MALARIA):
+        result = step(session, KE, text)
+        assert result.parts and result.event in (Event.HINT, Event.LANGUAGE, Event.WELCOME), (session, result)
+        assert result.profile.lang == "en"

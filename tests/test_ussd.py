@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from rq import SimpleWorker
 
 from bot import content, menu, ussd
 from bot.engine import Engine
 from bot.render.ussd import UssdRenderer
 from bot.settings import ROOT
-from tests.conftest import recorded
+from tests.conftest import drain, recorded
+from tests.storeview import log_entries
 
 PHONE = "+256712345678"
 USSD = "/ussd/africastalking"
@@ -114,7 +114,7 @@ def test_a_repeated_request_gets_the_same_screen_and_changes_nothing(dialer, ser
     first = dialer.press("10")
     again = dialer.screen("10")
     assert again == first
-    log = [f for _, f in services.store.log_entries() if f["direction"] == "in"]
+    log = [f for _, f in log_entries(services.store) if f["direction"] == "in"]
     assert len(log) == 2  # the dial and "10", not the repeat
 
 
@@ -167,7 +167,7 @@ def test_send_me_by_sms_queues_one_sms(dialer, services, config):
     assert "by SMS" in screen
     queue = services.queue("replies")
     assert queue.count == 1
-    SimpleWorker([queue], connection=services.store.redis).work(burst=True)
+    drain(services, "replies")
     sent = recorded(config)
     assert len(sent) == 1 and sent[0]["to"] == PHONE
     assert services.catalog.language("en").topic("malaria").messages[0].short in sent[0]["body"]
@@ -176,7 +176,7 @@ def test_send_me_by_sms_queues_one_sms(dialer, services, config):
 @pytest.mark.parametrize(
     "text",
     ["99999", "abc", "1*2*3*4*5*6*7*8*9", "", "*", "**", "0*0*0*0", "00*00", "98*98*98*98*98", "1" * 1000,
-     "1*" * 500, "😀", "\x00\x01", "10*1*1*1*1*1*3*3*3"],
+     "1*" * 500, "😀", "\x00\x01", "10*1*1*1*1*1*3*3*3", "1*²", "²", "10*①", "77*²"],
 )  # fmt: skip
 def test_bad_inputs_get_a_screen(client, text):
     d = Dialer(client, session_id="ATUid_bad")
@@ -236,7 +236,7 @@ def test_address_allowlist(config):
 def test_every_exchange_is_logged_as_ussd(dialer, services):
     dialer.dial()
     dialer.press("10")
-    entries = [f for _, f in services.store.log_entries()]
+    entries = [f for _, f in log_entries(services.store)]
     assert {e["channel"] for e in entries} == {"ussd"}
     assert [e["direction"] for e in reversed(entries)] == ["in", "out", "in", "out"]
     assert entries[0]["text"].startswith("CON ") and entries[1]["text"] == "10"
@@ -300,3 +300,10 @@ def test_a_resume_offer_is_skipped_when_its_topic_is_gone():
     gone = menu.Session(menu.State.MESSAGE, topic="no-such-topic")
     turn = ussd.run(ENGINE, None, PHONE, "", PROFILE, gone)
     assert turn.screen.startswith("CON ") and "1 Timing births" in turn.screen
+
+
+@pytest.mark.parametrize("path", ["1*²", "²", "10*①", "77*²", "10*1*²"])
+def test_unicode_digits_are_not_choices(path):
+    """`str.isdigit()` is true for ² and ①, which int() refuses: these once raised (a 500)."""
+    turn = ussd.run(ENGINE, None, PHONE, path, PROFILE, None)
+    assert turn.screen.startswith("CON ") and turn.answer.event is menu.Event.HINT, turn.screen

@@ -1,0 +1,50 @@
+"""An inbound SMS end to end (bot/sms.py): the menu or a field worker's command, over a real Redis."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from bot import services, sms
+from bot.conversation import Inbound
+from bot.menu import Event
+from tests.conftest import Phone
+from tests.storeview import person_log
+
+PHONE = "+256712345678"
+
+
+@pytest.mark.parametrize("body", ["²", "①", "LANG ²", "JOIN ²", "1²"])
+def test_unicode_digits_over_the_webhook_get_a_reply(client, body):
+    """`str.isdigit()` is true for ² and ①, which int() refuses: each of these answered 500."""
+    phone = Phone(client, PHONE)
+    phone.text("hi")
+    assert phone.text(body), "a reply, not silence and not a 500"
+
+
+def test_handle_answers_and_remembers_the_place(services):
+    first = sms.handle(services, Inbound(PHONE, "10", "sms", "SMfirst"))
+    assert first.answer.event is Event.MESSAGE and first.answer.topic == "malaria"
+    more = sms.handle(services, Inbound(PHONE, "MORE", "sms", "SMsecond"))
+    assert more.answer.event is Event.DETAIL and more.answer.message == first.answer.message
+
+
+def test_a_redelivered_message_is_answered_once(services):
+    first = sms.handle(services, Inbound(PHONE, "10", "sms", "SMsame"))
+    again = sms.handle(services, Inbound(PHONE, "10", "sms", "SMsame"))
+    assert again.duplicate and again.parts == first.parts
+    logged = [e for _, e in person_log(services.store, PHONE) if e["direction"] == "in"]
+    assert len(logged) == 1
+
+
+def test_the_composition_root_imports_no_feature():
+    """services.py composes; when it also ran SMS it pulled every feature into an import cycle."""
+    tree = ast.parse(Path(services.__file__).read_text(encoding="utf-8"))
+    imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+    imported |= {f"bot.{a.name}" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module == "bot"
+                 for a in n.names}  # fmt: skip
+    features = {"bot.sms", "bot.fieldwork", "bot.broadcasts", "bot.jobs", "bot.conversation", "bot.subscriptions",
+                "bot.ussd", "bot.channels"}  # fmt: skip
+    assert not imported & features
