@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot import broadcasts
+from bot import broadcasts, content, fieldwork
+from bot.settings import ROOT
 from bot.store import Broadcasts, FieldWorkers
 from tests.conftest import Phone, drain, recorded
 from tests.storeview import person_log
@@ -131,3 +132,43 @@ def test_a_broadcast_to_an_empty_group_finishes_with_nothing_planned(services, w
     info = Broadcasts(services.store).recent()[0]
     assert info["status"] == "done" and info["created_by"] == WORKER
     assert broadcasts.figures(info)["planned"] == 0
+
+
+# -- the pure decision: no app, no Redis -----------------------------------------------------------
+
+EN = content.load(ROOT / "messages").language("en")
+AMINA = {"name": "Amina", "groups": ["kisumu", "siaya"]}
+
+
+NO_FACTS = fieldwork.Facts()
+
+
+def asked(text: str, facts: fieldwork.Facts = NO_FACTS, pending: dict | None = None, limit: int = 5):
+    request = fieldwork.read_command(text, EN, pending is not None, "UG")
+    return fieldwork.Asked(request, AMINA, pending, WORKER, EN, facts, limit)
+
+
+def test_a_preview_counts_the_audience_gathered_before_the_decision():
+    result = fieldwork.answer_command(asked("BC MALARIA 1 ALL", fieldwork.Facts(audience=1234)))
+    assert "1,234 people in KISUMU, SIAYA" in result.reply
+    assert result.preview == {"topic": "malaria", "number": 1, "groups": ["kisumu", "siaya"]}
+    assert result.writes("k")[0].ttl == fieldwork.PENDING_SECONDS
+
+
+def test_yes_after_the_daily_limit_drops_the_preview_and_sends_nothing():
+    pending = {"topic": "malaria", "number": 1, "groups": ["kisumu"]}
+    refused = fieldwork.answer_command(asked("YES", fieldwork.Facts(day="2026-12-01", sent_today=2), pending, limit=2))
+    assert "most allowed" in refused.reply and refused.effects == () and refused.drop_preview
+    sent = fieldwork.answer_command(asked("YES", fieldwork.Facts(day="2026-12-01", sent_today=1), pending, limit=2))
+    assert sent.effects == (fieldwork.SendBroadcast("malaria", 1, ("kisumu",), "2026-12-01"),)
+
+
+@pytest.mark.parametrize(
+    "text, command",
+    [("REG +256711111111 KISUMU", fieldwork.Command.REGISTER), ("BC MALARIA 1 KISUMU", fieldwork.Command.BROADCAST),
+     ("bc status", fieldwork.Command.STATUS), ("BC MALARIA ² KISUMU", fieldwork.Command.USAGE),
+     ("REG 12 KISUMU", fieldwork.Command.USAGE), ("MALARIA", None)],
+)  # fmt: skip
+def test_reading_commands(text, command):
+    request = fieldwork.read_command(text, EN, False, "UG")
+    assert (request.command if request else None) == command
