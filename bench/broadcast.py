@@ -25,13 +25,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot import broadcasts, embedded, jobs, services, settings  # noqa: E402
+from bot import broadcasts, embedded, services, settings  # noqa: E402
 from bot.store import Broadcasts  # noqa: E402
 
 
-def naive_send(prefix: str, broadcast_id: str, phone: str) -> str:
-    """One job per recipient: the same checks and records, each its own round trip."""
-    svc = jobs.current()
+def naive_send(svc, prefix: str, broadcast_id: str, phone: str) -> str:
+    """One job per recipient: the same checks and records, each its own round trip (factsbot's worker hands it svc)."""
     r, keys = svc.store.redis, svc.store.keys
     if r.sismember(keys.optouts(), phone):
         return "excluded"

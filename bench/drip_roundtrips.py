@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot import conversation, drip, embedded, jobs, services, settings, sms  # noqa: E402
+from bot import conversation, embedded, services, settings, sms, subscriptions  # noqa: E402
 from bot.store import CountingConnection, counting_client  # noqa: E402
 
 PEOPLE = 20
@@ -27,16 +27,17 @@ def main() -> None:
     config = {**settings.from_env({}), "REDIS_URL": url, "REDIS_PREFIX": prefix, "SMS_PROVIDER": "null",
               "SMS_MPS": 0, "QUIET_HOURS": "0-0"}  # fmt: skip
     svc = services.build(config, counting_client(url))
-    jobs.use(svc)
     phones = [f"+2567000{n:05d}" for n in range(PEOPLE + 1)]
-    due = lambda: svc.store.redis.zadd(svc.store.keys.drip(), {f"{p}|malaria": 0 for p in phones})  # noqa: E731
+    keys = svc.store.keys
+    members = {keys.subscription_member(p, "malaria"): 0 for p in phones}
+    due = lambda: svc.store.redis.zadd(keys.subscriptions_due(), members)  # noqa: E731
     for n, phone in enumerate(phones):
         sms.handle(svc, conversation.Inbound(phone, "JOIN MALARIA", "sms", f"SMjoin{n}"))
     due()
-    drip.tick(svc, now=datetime.now(timezone.utc))  # loads the scripts into the server once
+    subscriptions.tick(svc, now=datetime.now(timezone.utc))  # loads the scripts into the server once
     due()
     before = CountingConnection.sends
-    sent = drip.tick(svc, now=datetime.now(timezone.utc))
+    sent = subscriptions.tick(svc, now=datetime.now(timezone.utc))
     per_tip = (CountingConnection.sends - before) / sent
     print(f"{sent} tips, {per_tip:.2f} Redis round trips each (the tick's own claim included)")
     print(json.dumps({"tips": sent, "roundtrips_per_tip": round(per_tip, 2)}))

@@ -12,23 +12,29 @@ from __future__ import annotations
 import logging
 import time
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
-from bot import jobs, quiet, segments
+from bot import quiet, segments
 from bot.content import Catalog
+from bot.jobs import job_id, retry
 from bot.outbound import TransientSendError, throttle
 from bot.providers import Outcome
-from bot.services import Services, job_id
-from bot.store import Broadcasts, LogEntry, Settled
+from bot.store import Broadcasts, BroadcastStatus, LogEntry, RecipientState, Settled
+
+if TYPE_CHECKING:
+    from bot.services import Services
 
 log = logging.getLogger(__name__)
 
-STATUSES = ("scheduled", "sending", "paused", "cancelled", "done")
+Status = BroadcastStatus
 SETTLE = {  # provider outcome -> (recipient state, broadcast figure)
-    Outcome.SENT: ("s", "sent"),
-    Outcome.FAILED: ("f", "failed"),
-    Outcome.OPTED_OUT: ("o", "opted_out"),
-    Outcome.INVALID: ("v", "invalid"),
+    Outcome.SENT: (RecipientState.SENT, "sent"),
+    Outcome.FAILED: (RecipientState.FAILED, "failed"),
+    Outcome.OPTED_OUT: (RecipientState.OPTED_OUT, "opted_out"),
+    Outcome.INVALID: (RecipientState.INVALID, "invalid"),
 }
+# What `Broadcasts.step` answers when the broadcast itself stopped (its status, or gone).
+STOPPED = frozenset({*(s.value for s in (Status.PAUSED, Status.CANCELLED, Status.DONE, Status.SCHEDULED)), "missing"})
 
 
 class BroadcastError(ValueError):
@@ -50,26 +56,25 @@ def create(svc: Services, *, topic_id: str, number: int, groups: list[str], crea
     message = topic.messages[number - 1]
     store = Broadcasts(svc.store)
     bid = store.create({"topic": topic.id, "message": message.id, "groups": ",".join(groups),
-                        "created_by": created_by, "status": "scheduled" if at else "sending",
+                        "created_by": created_by, "status": (Status.SCHEDULED if at else Status.SENDING).value,
                         "scheduled_at": f"{at.timestamp():.0f}" if at else ""})  # fmt: skip
     if at:
-        svc.queue("bulk").enqueue_at(at, start, bid, job_id=job_id(svc.config, bid, "start"))
+        svc.queue("bulk").enqueue_at(at, "bot.broadcasts.start", bid, job_id=job_id(svc.config, bid, "start"))
     else:
-        start(bid, svc)
+        start(svc, bid)
     return bid
 
 
-def start(broadcast_id: str, svc: Services | None = None) -> int:
+def start(svc: Services, broadcast_id: str) -> int:
     """Snapshot the audience and queue its batches (an RQ job for scheduled broadcasts)."""
-    svc = svc or jobs.current()
     store = Broadcasts(svc.store)
     info = store.get(broadcast_id)
     if info.get("started_at"):
         return 0  # a second start (a duplicated job) must not snapshot again
     status = info.get("status")
-    if status == "scheduled" and not store.set_status(broadcast_id, "sending", only_from=("scheduled",)):
+    if status == Status.SCHEDULED and not store.set_status(broadcast_id, Status.SENDING, only_from=(Status.SCHEDULED,)):
         return 0
-    if status not in ("scheduled", "sending"):
+    if status not in (Status.SCHEDULED, Status.SENDING):
         return 0  # paused or cancelled before it started
     batches = store.snapshot(broadcast_id, info["groups"].split(","), int(svc.config["BROADCAST_BATCH_SIZE"]))
     if batches == 0:
@@ -81,13 +86,13 @@ def start(broadcast_id: str, svc: Services | None = None) -> int:
 
 def enqueue_batches(svc: Services, broadcast_id: str, batches, suffix: str, at: datetime | None = None) -> None:
     queue = svc.queue("bulk")
-    options = {"retry": jobs.retry(svc.config), "job_timeout": 3600, "result_ttl": 3600}
+    options = {"retry": retry(svc.config), "job_timeout": 3600, "result_ttl": 3600}
     for n in batches:
         ident = job_id(svc.config, broadcast_id, n, suffix)
         if at:
-            queue.enqueue_at(at, send_batch, broadcast_id, n, job_id=ident, **options)
+            queue.enqueue_at(at, "bot.broadcasts.send_batch", broadcast_id, n, job_id=ident, **options)
         else:
-            queue.enqueue(send_batch, broadcast_id, n, job_id=ident, **options)
+            queue.enqueue("bot.broadcasts.send_batch", broadcast_id, n, job_id=ident, **options)
 
 
 def quiet_until(config, phone: str, now: datetime | None = None) -> datetime | None:
@@ -98,9 +103,8 @@ def quiet_until(config, phone: str, now: datetime | None = None) -> datetime | N
     return allowed if allowed > now else None
 
 
-def send_batch(broadcast_id: str, batch: int) -> str:
-    """Send one batch. Safe to run twice, or alongside a copy of itself: claims decide who is sent."""
-    svc = jobs.current()
+def send_batch(svc: Services, broadcast_id: str, batch: int) -> str:
+    """Send one batch (an RQ job). Safe to run twice, or alongside a copy of itself: claims decide who is sent."""
     store = Broadcasts(svc.store)
     info = store.get(broadcast_id)
     groups = info["groups"].split(",")
@@ -118,7 +122,7 @@ def send_batch(broadcast_id: str, batch: int) -> str:
     for phone in [*audience, ""]:
         outcome, lang = store.step(broadcast_id, groups, settled, phone)
         settled = None
-        if outcome in ("paused", "cancelled", "done", "missing", "scheduled"):
+        if outcome in STOPPED:
             return outcome
         if outcome != "go":
             continue
@@ -130,13 +134,13 @@ def send_batch(broadcast_id: str, batch: int) -> str:
         result = svc.provider.send(phone, body, {"broadcast_id": broadcast_id, "topic": info["topic"],
                                                  "message": info["message"]})  # fmt: skip
         if result.outcome is Outcome.RETRY:
-            store.step(broadcast_id, groups, Settled(phone, "r", ""), "")
+            store.step(broadcast_id, groups, Settled.released(phone), "")
             raise TransientSendError(result.reason)
         code, figure = SETTLE[result.outcome]
         entry = LogEntry("out", "sms", phone, "", "broadcast", info["topic"], info["message"],
                          message_id=result.provider_id, status=result.outcome.value, reason=result.reason,
                          broadcast=broadcast_id)  # fmt: skip
-        settled = Settled(phone, code, figure, result.provider_id, entry)
+        settled = Settled(phone, code.value, figure, result.provider_id, entry)
     store.batch_done(broadcast_id, batch)
     return "done"
 
@@ -152,30 +156,31 @@ def key_message_text(catalog: Catalog, lang: str, topic_id: str, message_id: str
 
 
 def pause(svc: Services, broadcast_id: str) -> bool:
-    return Broadcasts(svc.store).set_status(broadcast_id, "paused", only_from=("sending", "scheduled"))
+    return Broadcasts(svc.store).set_status(broadcast_id, Status.PAUSED, only_from=(Status.SENDING, Status.SCHEDULED))
 
 
 def resume(svc: Services, broadcast_id: str) -> bool:
     store = Broadcasts(svc.store)
     info = store.get(broadcast_id)
-    if not store.set_status(broadcast_id, "sending", only_from=("paused",)):
+    if not store.set_status(broadcast_id, Status.SENDING, only_from=(Status.PAUSED,)):
         return False
     if not info.get("started_at"):
-        start(broadcast_id, svc)
+        start(svc, broadcast_id)
     else:
         enqueue_batches(svc, broadcast_id, store.batches_left(broadcast_id), f"-r{time.time_ns()}")
     return True
 
 
 def cancel(svc: Services, broadcast_id: str) -> bool:
-    return Broadcasts(svc.store).set_status(broadcast_id, "cancelled", only_from=("sending", "scheduled", "paused"))
+    return Broadcasts(svc.store).set_status(broadcast_id, Status.CANCELLED,
+                                            only_from=(Status.SENDING, Status.SCHEDULED, Status.PAUSED))  # fmt: skip
 
 
 def recover(svc: Services) -> list[str]:
     """Requeue the unfinished batches of sending broadcasts (after workers crashed or were killed)."""
     store = Broadcasts(svc.store)
     recovered = []
-    for bid in store.with_status("sending"):
+    for bid in store.with_status(Status.SENDING):
         left = store.batches_left(bid)
         if left:
             enqueue_batches(svc, bid, left, f"-x{time.time_ns()}")
@@ -192,14 +197,14 @@ def figures(info: dict[str, str]) -> dict[str, int]:
     keys = ("planned", "excluded", "sent", "delivered", "undelivered", "failed", "opted_out", "invalid")
     found = {k: int(info.get(k) or 0) for k in keys}
     inflight = int(info.get("inflight") or 0)
-    finished = info.get("status") in ("done", "cancelled")
+    finished = info.get("status") in (Status.DONE, Status.CANCELLED)
     return {**found, "unknown": inflight if finished else 0, "inflight": 0 if finished else inflight}
 
 
 def waiting_until(info: dict[str, str], now: float | None = None) -> float | None:
     """When a sending broadcast's batches waiting out the night go on (a UTC timestamp), if any are."""
     until = float(info.get("quiet_until") or 0)
-    return until if info.get("status") == "sending" and until > (now or time.time()) else None
+    return until if info.get("status") == Status.SENDING and until > (now or time.time()) else None
 
 
 def describe(info: dict[str, str]) -> str:

@@ -274,18 +274,17 @@ def broadcast_cancel(broadcast_id: str) -> None:
 @click.option("--burst", is_flag=True, help="stop when the queues are empty")
 def worker(burst: bool) -> None:
     """An RQ worker for replies (first) and broadcasts; recovers broadcasts a crash interrupted."""
-    from bot import broadcasts, drip, jobs
+    from bot import broadcasts, jobs, subscriptions
     from bot.services import queue_name
 
-    svc = _services()
-    jobs.use(svc)
+    svc = _services()  # this worker's composition root: the services every job it runs is handed
     recovered = broadcasts.recover(svc)
     if recovered:
         click.echo(f"requeued unfinished batches of {', '.join(recovered)}", err=True)
-    drip.schedule_ticks(svc)
+    subscriptions.schedule_ticks(svc)
     queues = [svc.queue("replies"), svc.queue("bulk")]
     click.echo(f"worker on {', '.join(queue_name(svc.config, q) for q in ('replies', 'bulk'))}", err=True)
-    jobs.Worker(queues, connection=svc.store.redis).work(burst=burst, with_scheduler=True)
+    jobs.Worker(queues, services=svc).work(burst=burst, with_scheduler=True)
 
 
 # --- dashboard users --------------------------------------------------------------------

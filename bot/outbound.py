@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from bot import phones, segments
 from bot.phones import mask
 from bot.providers import Outcome, Provider, SendResult
-from bot.store import LogEntry, Store
+from bot.store import LogEntry, Sends, Store
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,8 @@ def throttle(store: Store, bucket: str, cost: int, mps: float) -> None:
     """Wait until the provider's shared rate allows `cost` more segments; `mps` 0 means no limit."""
     if mps <= 0:
         return
-    while (wait := store.take_tokens(bucket, cost, mps)) > 0:
+    sends = Sends(store)
+    while (wait := sends.take_tokens(bucket, cost, mps)) > 0:
         time.sleep(min(wait, 5.0))
 
 
@@ -38,12 +39,14 @@ def unreachable(profile: Mapping[str, str]) -> str:
 
 
 def deliver(store: Store, provider: Provider, phone: str, body: str, *, mps: float, kind: str,
-            meta: Mapping[str, str] | None = None, profile: Mapping[str, str] | None = None) -> SendResult:  # fmt: skip
+            meta: Mapping[str, str] | None = None, profile: Mapping[str, str] | None = None,
+            progress: tuple[str, int] | None = None) -> SendResult:  # fmt: skip
     """Send `body` to `phone` unless they opted out; record what happened. Raises TransientSendError.
 
     A reply answers a message the person just sent, and the engine already chose what to say
     (the confirmation of a STOP, HELP while opted out): it goes out whatever the profile says.
-    A caller that has just read the person's profile passes it, saving a round trip.
+    A caller that has just read the person's profile passes it, saving a round trip. A reply
+    job passes its `progress` (`Replies.progress`), recorded in the same step as the send.
     """
     meta = dict(meta or {})
     why_not = "" if kind == "reply" else unreachable(store.profile_fields(phone) if profile is None else profile)
@@ -57,7 +60,7 @@ def deliver(store: Store, provider: Provider, phone: str, body: str, *, mps: flo
         # A trainer in the simulator who joined a topic sees each tip in its thread, and no gateway is asked.
         entry = LogEntry("out", "simulator", phone, body, kind, meta.get("topic", ""), meta.get("message", ""),
                          parts=str(cost), status="simulated", reason=SIMULATED)  # fmt: skip
-        store.record_send(phone, entry, "")
+        Sends(store).record(phone, entry, "", progress=progress)
         return SendResult(Outcome.SENT, reason=SIMULATED)
     throttle(store, provider.name, cost, mps)
     result = provider.send(phone, body, meta)
@@ -67,6 +70,6 @@ def deliver(store: Store, provider: Provider, phone: str, body: str, *, mps: flo
     entry = LogEntry("out", "sms", phone, body, kind, meta.get("topic", ""), meta.get("message", ""),
                      message_id=result.provider_id, parts=str(cost), status=result.outcome.value,
                      reason=result.reason, broadcast=meta.get("broadcast_id", ""))  # fmt: skip
-    store.record_send(phone, entry, result.provider_id, opted_out=result.outcome is Outcome.OPTED_OUT,
-                      invalid=result.outcome is Outcome.INVALID)  # fmt: skip
+    Sends(store).record(phone, entry, result.provider_id, opted_out=result.outcome is Outcome.OPTED_OUT,
+                        invalid=result.outcome is Outcome.INVALID, progress=progress)  # fmt: skip
     return result

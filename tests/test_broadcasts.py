@@ -6,12 +6,12 @@ from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-from rq import SimpleWorker
 
-from bot import broadcasts
+from bot import broadcasts, jobs
 from bot.store import Broadcasts, FieldWorkers
-from tests.conftest import Phone, recorded
+from tests.conftest import Phone, drain, recorded
 from tests.fakes import FakeGateway, twilio_error, twilio_message
+from tests.storeview import log_entries, sent_fields
 
 
 def members(services, group, phones):
@@ -19,8 +19,8 @@ def members(services, group, phones):
 
 
 def run_workers(services):
-    queues = [services.queue("replies"), services.queue("bulk")]
-    SimpleWorker(queues, connection=services.store.redis).work(burst=True)
+    """One burst of an in-process worker: batches held for the morning stay scheduled."""
+    jobs.SimpleWorker([services.queue("replies"), services.queue("bulk")], services=services).work(burst=True)
 
 
 PHONES = [f"+2567000{n:05d}" for n in range(40)]
@@ -119,10 +119,7 @@ def test_transient_errors_are_retried_and_permanent_ones_recorded(services, conf
                            "SEND_RETRY_SECONDS": 0}  # fmt: skip
         services.__dict__.pop("provider", None)
         bid = broadcasts.create(services, topic_id="malaria", number=1, groups=["g"], created_by="t")
-        for _ in range(3):  # the retry is scheduled; a scheduler-enabled burst picks it up
-            SimpleWorker([services.queue("bulk")], connection=services.store.redis).work(
-                burst=True, with_scheduler=True
-            )
+        drain(services, "bulk")  # the retry is scheduled; bursts with the scheduler pick it up
     info = Broadcasts(services.store).get(bid)
     f = broadcasts.figures(info)
     assert (f["sent"], f["opted_out"], f["unknown"]) == (4, 1, 0) and info["status"] == "done"
@@ -145,15 +142,15 @@ def test_delivery_reports_update_the_figures(services, config, client):
         services.__dict__.pop("provider", None)
         bid = broadcasts.create(services, topic_id="malaria", number=1, groups=["g"], created_by="t")
         run_workers(services)
-    first, second = (e["message_id"] for _, e in services.store.log_entries() if e.get("broadcast") == bid)
+    first, second = (e["message_id"] for _, e in log_entries(services.store) if e.get("broadcast") == bid)
     form = {"MessageSid": first, "MessageStatus": "delivered"}
     path = "/sms/twilio/status"
     reported = client.post(path, data=urlencode(form), content_type="application/x-www-form-urlencoded",
                            headers={"X-Twilio-Signature": sign(BASE_URL + path, form)})  # fmt: skip
     assert reported.status_code == 204 and first != second
     assert broadcasts.figures(Broadcasts(services.store).get(bid))["delivered"] == 1
-    assert services.store.sent_fields(first)["status"] == "delivered"
-    assert services.store.sent_fields(second)["status"] == "sent"
+    assert sent_fields(services.store, first)["status"] == "delivered"
+    assert sent_fields(services.store, second)["status"] == "sent"
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ import pytest
 from bot import broadcasts
 from bot.store import Broadcasts
 from tests.conftest import WorkerProcess, recorded, wait_for
+from tests.storeview import recipient_states
 
 pytestmark = pytest.mark.slow
 
@@ -51,7 +52,7 @@ def test_sigkill_mid_broadcast_then_restart_sends_nobody_twice(make_services, wo
     lines = [x for x in recorded(config) if x.get("broadcast_id") == bid]
     sent = [x["to"] for x in lines]
     assert len(sent) == len(set(sent)), "somebody got the broadcast twice"
-    states = store.recipient_states(bid)
+    states = recipient_states(services.store, bid)
     assert set(states) == set(phones)
     unknown = {p for p, s in states.items() if s == "i"}
     done = {p for p, s in states.items() if s == "s"}

@@ -9,12 +9,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from click.testing import CliRunner
 
-from bot import broadcasts, drip, phones
+from bot import broadcasts, phones, subscriptions
 from bot.cli import main
 from bot.dashboard import accounts, privacy
 from bot.dashboard.templating import when
 from bot.store import Audit, Broadcasts, FieldWorkers, PersonRefs, Users
 from tests.conftest import Phone, recorded
+from tests.storeview import log_entries, person_log
 
 PASSWORD = "correct horse battery"
 FAST_HASH = "pbkdf2:sha256:1000"  # scrypt is right for production and too slow for a test table
@@ -344,7 +345,7 @@ def test_the_simulator_talks_to_the_engine_and_is_logged_as_simulator(dash, serv
     assert "Welcome to Facts for Life" in reply["parts"][0]["text"]
     number = privacy.test_number(app.secret_key, "operator@example.org")
     assert number.startswith("+000")
-    entries = [e for _, e in services.store.log_entries(10) if e["phone"] == number]
+    entries = [e for _, e in log_entries(services.store, 10) if e["phone"] == number]
     assert {e["channel"] for e in entries} == {"simulator"} and len(entries) == 2
 
 
@@ -353,10 +354,11 @@ def test_a_trainer_who_joins_a_topic_in_the_simulator_sees_tips_that_are_never_s
     assert "Malaria tip" in dash.json("/dashboard/api/simulator", {"text": "JOIN MALARIA"}).json["parts"][0]["text"]
     number = privacy.test_number(app.secret_key, "operator@example.org")
     due = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)  # 12:00 in Nairobi, outside quiet hours
-    services.store.redis.zadd(services.store.keys.drip(), {f"{number}|malaria": due.timestamp()})
-    assert drip.tick(services, now=due) == 1
+    keys = services.store.keys
+    services.store.redis.zadd(keys.subscriptions_due(), {keys.subscription_member(number, "malaria"): due.timestamp()})
+    assert subscriptions.tick(services, now=due) == 1
     assert recorded(config) == [], "no gateway is asked to send to a test number"
-    (tip,) = [e for _, e in services.store.person_log(number) if e.get("event") == "subscription"]
+    (tip,) = [e for _, e in person_log(services.store, number) if e.get("event") == "subscription"]
     assert tip["channel"] == "simulator" and tip["status"] == "simulated"
     assert tip["text"] == services.catalog.language("en").topic("malaria").messages[0].short
     assert tip["text"][:40] in dash.get("/dashboard/simulator").text
@@ -387,7 +389,7 @@ def test_the_broadcast_list_says_when_a_batch_held_by_quiet_hours_goes_on(dash, 
     local_hour = datetime.now(ZoneInfo("Africa/Nairobi")).hour
     services.config = {**config, "BROADCAST_QUIET_HOURS": f"{local_hour}-{(local_hour + 2) % 24}"}
     bid = broadcasts.create(services, topic_id="malaria", number=1, groups=["siaya"], created_by="test")
-    broadcasts.send_batch(bid, 0)
+    broadcasts.send_batch(services, bid, 0)
     info = broadcasts.Broadcasts(services.store).get(bid)
     dash.as_role("viewer")
     page = dash.get("/dashboard/broadcasts").text

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from rq import SimpleWorker
 
 from bot import outbound, providers
 from bot import services as services_
 from bot.providers import Outcome
-from tests.conftest import Phone, recorded
+from bot.store import Sends
+from tests.conftest import Phone, drain, recorded, twilio_settings
 from tests.fakes import FakeGateway, at_reply, twilio_error, twilio_message
+from tests.storeview import log_entries
 
 PHONE = "+256712345678"
 
@@ -47,21 +48,16 @@ def test_twilio_unreachable_is_a_retry(config):
     assert result.outcome is Outcome.RETRY
 
 
-def test_a_429_is_retried_by_rq_then_succeeds(config, services):
-    """A real RQ job against the fake API: 429 first, then 201."""
+def test_a_429_is_retried_by_rq_then_succeeds(make_services):
+    """A real RQ job, enqueued by dotted path, against the fake API: 429 first, then 201."""
     from bot import jobs
 
-    config = {**config, "SMS_PROVIDER": "twilio", "TWILIO_ACCOUNT_SID": "AC" + "1" * 32, "TWILIO_FROM": "+1500"}
     with FakeGateway([twilio_error(20429, 429)], default=(201, twilio_message)) as api:
-        services.config = {**config, "TWILIO_API_BASE": api.url}
-        services.__dict__.pop("provider", None)
-        queue = services.queue("replies")
-        job = queue.enqueue(jobs.send_text, PHONE, "hello", "reply", retry=jobs.Retry(max=2, interval=0))
-        SimpleWorker([queue], connection=services.store.redis).work(burst=True, with_scheduler=True)
+        svc = make_services(**twilio_settings(api.url))
+        queue = svc.queue("replies")
+        job = queue.enqueue("bot.jobs.send_text", PHONE, "hello", "reply", retry=jobs.Retry(max=2, interval=0))
+        drain(svc, "replies")  # the retry waits in the scheduled registry for a burst with the scheduler
         job.refresh()
-        if job.get_status() != "finished":  # the retry waits in the scheduled registry for a tick
-            SimpleWorker([queue], connection=services.store.redis).work(burst=True, with_scheduler=True)
-            job.refresh()
     assert job.get_status() == "finished" and job.return_value() == "sent"
     assert len(api.requests) == 2
 
@@ -74,7 +70,7 @@ def test_21610_marks_the_person_opted_out_and_nothing_more_is_sent(config, servi
     assert first.outcome is Outcome.OPTED_OUT and second.outcome is Outcome.OPTED_OUT
     assert len(api.requests) == 1  # the second was stopped before reaching Twilio
     assert services.store.profile_fields(PHONE)["opted_out"] == "1"
-    (entry,) = [f for _, f in services.store.log_entries() if f.get("status")]
+    (entry,) = [f for _, f in log_entries(services.store) if f.get("status")]
     assert entry["status"] == "opted_out" and "STOP" in entry["reason"]
 
 
@@ -129,7 +125,7 @@ def test_console_provider_masks_the_number(capsys):
 
 
 def test_rate_limit_is_shared_and_counts_segments(services, config):
-    one, other = services.store, services_.build(config).store  # two workers' own connections
+    one, other = Sends(services.store), Sends(services_.build(config).store)  # two workers' own connections
     assert one.take_tokens("test", 3, rate=3) == 0  # a 3-segment SMS empties a 3-a-second bucket
     wait = other.take_tokens("test", 3, rate=3)
     assert 0.5 < wait <= 1.0  # the other worker waits about a second, not the third of one 1 segment costs

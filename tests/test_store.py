@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from bot import conversation, services, sms
 from bot.menu import Profile
-from bot.store import CountingConnection, LogEntry, Store, Write, counting_client
+from bot.store import CountingConnection, LogEntry, Sends, Store, Write, counting_client
+from tests.storeview import log_entries, person_log, sent_fields
 
 
 def test_an_inbound_message_costs_two_round_trips(config):
@@ -79,9 +80,9 @@ def test_log_entries_older_than_retention_are_trimmed(config):
     phone = "+254700000012"
     loaded = store.load(phone, store.keys.session(phone))
     store.commit(phone, loaded, Profile(), [], [LogEntry("in", "sms", phone, "new")])
-    old = [f for _, f in store.log_entries(1000) if f.get("text") == "old"]
+    old = [f for _, f in log_entries(store, 1000) if f.get("text") == "old"]
     assert len(old) < 100  # approximate trimming keeps at most one partly old node
-    assert store.log_entries(1)[0][1]["text"] == "new"
+    assert log_entries(store, 1)[0][1]["text"] == "new"
 
 
 def test_each_persons_entries_are_indexed(client, services):
@@ -91,7 +92,7 @@ def test_each_persons_entries_are_indexed(client, services):
     a.text("hi")
     b.text("hi")
     a.text("malaria")
-    mine = services.store.person_log("+256700000021")
+    mine = person_log(services.store, "+256700000021")
     assert [f["direction"] for _, f in mine] == ["out", "in", "out", "in"]
     assert {f["phone"] for _, f in mine} == {"+256700000021"}
     assert mine[1][1]["text"] == "malaria"
@@ -104,7 +105,7 @@ def test_an_opt_out_from_a_gateway_wins_over_a_message_answered_from_the_old_pro
     store.commit(phone, store.load(phone, key), Profile(lang="en"), [], [])
     answering = store.load(phone, key)  # an inbound message is being answered...
     entry = LogEntry("out", "sms", phone, "tip", "subscription", status="opted_out")
-    store.record_send(phone, entry, "SM" + "9" * 32, opted_out=True)  # ...when the gateway reports STOP
+    Sends(store).record(phone, entry, "SM" + "9" * 32, opted_out=True)  # ...when the gateway reports STOP
     assert store.commit(phone, answering, Profile(lang="en"), [], [])[0] == "conflict"
     assert store.profile_fields(phone)["opted_out"] == "1"
     assert store.redis.sismember(store.keys.optouts(), phone) and store.profile_fields(phone)["opted_out_at"]
@@ -114,9 +115,10 @@ def test_recording_a_send_is_one_round_trip_and_indexes_the_log_with_an_expiry(c
     svc = services.build(config, counting_client(config["REDIS_URL"]))
     phone = "+254700000029"
     entry = LogEntry("out", "sms", phone, "hello", "reply", status="sent")
-    svc.store.record_send(phone, entry, "SM" + "8" * 32)  # loads the script once
+    sends = Sends(svc.store)
+    sends.record(phone, entry, "SM" + "8" * 32)  # loads the script once
     before = CountingConnection.sends
-    svc.store.record_send(phone, entry, "SM" + "7" * 32)
+    sends.record(phone, entry, "SM" + "7" * 32)
     assert CountingConnection.sends - before == 1
     assert svc.store.redis.pttl(svc.store.keys.log_index(phone)) > 0
-    assert len(svc.store.person_log(phone)) == 2 and svc.store.sent_fields("SM" + "7" * 32)["phone"] == phone
+    assert len(person_log(svc.store, phone)) == 2 and sent_fields(svc.store, "SM" + "7" * 32)["phone"] == phone

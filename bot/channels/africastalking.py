@@ -17,7 +17,7 @@ from flask import Blueprint, Response, abort, request
 
 from bot import conversation, jobs, menu, phones, services, settings, sms, ussd
 from bot.channels import caller
-from bot.store import Write
+from bot.store import Sends, Write
 
 bp = Blueprint("africastalking", __name__)
 log = logging.getLogger(__name__)
@@ -118,8 +118,8 @@ def inbound_sms():
     try:
         inbound = conversation.Inbound(phone, form.get("text", ""), "sms", "at-" + message_id, queued_reply=True)
         reply = sms.handle(svc, inbound)
-        if not reply.duplicate and reply.parts:
-            jobs.enqueue_reply(svc, phone, reply.parts)
+        if reply.parts:  # a redelivery too: queueing may be what failed the first time (503)
+            jobs.enqueue_reply(svc, phone, inbound.channel, inbound.message_id)
     except (redis.RedisError, conversation.Busy) as e:
         log.error("Africa's Talking SMS from %s failed: %s", phones.mask(phone), type(e).__name__)
         return plain("temporarily unavailable\n", 503)  # Africa's Talking will deliver it again
@@ -137,7 +137,7 @@ def delivery_report():
     ours = AT_STATUSES.get(status.lower(), "sent")
     reason = form.get("failureReason", "").strip()[:200]
     try:
-        svc.store.record_status(message_id, ours, reason=reason or (status if ours == "failed" else ""))
+        Sends(svc.store).record_status(message_id, ours, reason=reason or (status if ours == "failed" else ""))
     except redis.RedisError as e:
         log.error("delivery report not recorded: %s", type(e).__name__)
         return plain("try again\n", 503)  # Africa's Talking retries

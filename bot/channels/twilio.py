@@ -14,6 +14,7 @@ from werkzeug.datastructures import MultiDict
 from bot import conversation, phones, services, settings, sms
 from bot.channels import caller
 from bot.providers.twilio import describe
+from bot.store import Sends
 
 bp = Blueprint("twilio", __name__, url_prefix="/sms/twilio")
 log = logging.getLogger(__name__)
@@ -92,7 +93,7 @@ def status_callback():
         return Response("MessageSid and MessageStatus are required\n", 400, mimetype="text/plain")
     reason = describe(request.form.get("ErrorCode", "")) if status in ("undelivered", "failed") else ""
     try:
-        services.get().store.record_status(sid, status, reason=reason)
+        Sends(services.get().store).record_status(sid, status, reason=reason)
     except redis.RedisError as e:
         log.error("status callback not recorded: %s", type(e).__name__)
         return Response("try again\n", 503, mimetype="text/plain")  # Twilio retries

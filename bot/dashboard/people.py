@@ -23,9 +23,9 @@ SCAN_BUDGET = 500_000
 THREAD_SIZE = 50
 
 
-def per_topic(members: list[str]) -> dict[str, int]:
-    """Drip members "phone|topic" -> subscriptions per topic, biggest first."""
-    counts = Counter(m.rpartition("|")[2] for m in members)
+def per_topic(members: list[tuple[str, str]]) -> dict[str, int]:
+    """Subscriptions (phone, topic) -> subscriptions per topic, biggest first."""
+    counts = Counter(topic for _, topic in members)
     return dict(counts.most_common())
 
 
@@ -36,7 +36,7 @@ def counts(audiences: Audiences) -> dict:
     members, all_members = audiences.subscriptions(SCAN_BUDGET)
     languages, all_profiles = audiences.languages(SCAN_BUDGET)
     found = {"topics": per_topic(members), "languages": dict(sorted(languages.items(), key=lambda kv: -kv[1])),
-             "subscribers": len({m.rpartition("|")[0] for m in members}), "people": sum(languages.values()),
+             "subscribers": len({phone for phone, _ in members}), "people": sum(languages.values()),
              "complete": all_members and all_profiles}  # fmt: skip
     audiences.cache("audiences", found, COUNTS_TTL)
     return found

@@ -8,7 +8,7 @@ gateway gave: only for a transport failure worth retrying (`TransientError`).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol
 
@@ -25,9 +25,7 @@ class Outcome(str, Enum):
 class SendResult:
     outcome: Outcome
     provider_id: str = ""  # the gateway's message id, for delivery reports
-    code: str = ""  # the gateway's error code
     reason: str = ""  # in plain words, for operators
-    extra: dict = field(default_factory=dict)
 
 
 class Provider(Protocol):

@@ -45,27 +45,23 @@ class AfricasTalkingProvider:
         try:
             response = self.session.post(self.url, data=form, timeout=10)
         except requests.RequestException as e:
-            return SendResult(
-                Outcome.RETRY, code="network", reason=f"could not reach Africa's Talking ({type(e).__name__})"
-            )
+            return SendResult(Outcome.RETRY, reason=f"could not reach Africa's Talking ({type(e).__name__})")
         if response.status_code == 429 or response.status_code >= 500:
-            return SendResult(
-                Outcome.RETRY, code=str(response.status_code), reason="Africa's Talking is busy or failing"
-            )
+            return SendResult(Outcome.RETRY, reason="Africa's Talking is busy or failing")
         try:
             recipients = response.json()["SMSMessageData"]["Recipients"]
             result = next(r for r in recipients if r.get("number") == to) if len(recipients) > 1 else recipients[0]
             status_code = int(result["statusCode"])
         except (ValueError, KeyError, IndexError, TypeError, StopIteration):
             text = response.text[:200].strip()
-            return SendResult(Outcome.FAILED, code=str(response.status_code), reason=f"unexpected answer: {text}")
+            return SendResult(Outcome.FAILED, reason=f"unexpected answer: {text}")
         reason = REASONS.get(status_code, str(result.get("status", "")))
         if status_code in SENT:
             return SendResult(Outcome.SENT, provider_id=str(result.get("messageId", "")))
         if status_code in OPTED_OUT:
-            return SendResult(Outcome.OPTED_OUT, code=str(status_code), reason=reason)
+            return SendResult(Outcome.OPTED_OUT, reason=reason)
         if status_code in INVALID:
-            return SendResult(Outcome.INVALID, code=str(status_code), reason=reason)
+            return SendResult(Outcome.INVALID, reason=reason)
         if status_code in RETRY:
-            return SendResult(Outcome.RETRY, code=str(status_code), reason=reason)
-        return SendResult(Outcome.FAILED, code=str(status_code), reason=reason)
+            return SendResult(Outcome.RETRY, reason=reason)
+        return SendResult(Outcome.FAILED, reason=reason)

@@ -58,7 +58,7 @@ class TwilioProvider:
         except TwilioRestException as e:
             return _from_error(e)
         except (TwilioException, OSError) as e:  # connection refused, timeout, TLS...
-            return SendResult(Outcome.RETRY, code="network", reason=f"could not reach Twilio ({type(e).__name__})")
+            return SendResult(Outcome.RETRY, reason=f"could not reach Twilio ({type(e).__name__})")
         return SendResult(Outcome.SENT, provider_id=message.sid or "")
 
 
@@ -66,12 +66,12 @@ def _from_error(e: TwilioRestException) -> SendResult:
     code = str(e.code or "")
     reason = REASONS.get(code) or (e.msg or "Twilio refused the message").strip()
     if code in OPTED_OUT:
-        return SendResult(Outcome.OPTED_OUT, code=code, reason=reason)
+        return SendResult(Outcome.OPTED_OUT, reason=reason)
     if code in INVALID:
-        return SendResult(Outcome.INVALID, code=code, reason=reason)
+        return SendResult(Outcome.INVALID, reason=reason)
     if code in RETRY or e.status == 429 or e.status >= 500:
-        return SendResult(Outcome.RETRY, code=code or str(e.status), reason=reason)
-    return SendResult(Outcome.FAILED, code=code or str(e.status), reason=reason)
+        return SendResult(Outcome.RETRY, reason=reason)
+    return SendResult(Outcome.FAILED, reason=reason)
 
 
 def describe(code: str) -> str:

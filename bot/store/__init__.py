@@ -1,45 +1,39 @@
 """Redis: the one package that knows key names and talks to the server.
 
-An inbound message costs two round trips: one pipeline reads the dedupe marker, the
-conversation state and the profile; one Lua script then checks nothing changed since
-(the profile's `rev`) and writes state, profile, dedupe marker and log entries at once.
-Two messages from one number racing each other cannot both win: the loser re-reads
-and steps again (optimistic concurrency, like WATCH/MULTI but in one round trip).
+One module per noun, each a small class built on a `Store` (the client, key names and limits):
 
-Modules: `keys` (every key name), `core` (people, conversations, log, outbound records),
-`broadcasts` (broadcasts and field workers), `subscriptions`, `dashboard` (the operator dashboard's data).
+- `keys`: every key name and member format (`Keys`), nothing else builds one
+- `people`: `Store` itself, people's profiles and conversation state: `load` and `commit`,
+  an inbound message's two round trips
+- `log`: the message log (`LogEntry`, `LogQuery`)
+- `sends`: records of SMS we send, delivery reports, the shared send rate (`Sends`)
+- `replies`: replies sent through the queue, and how many of their parts went out (`Replies`)
+- `broadcasts`: broadcasts, their audiences and per-recipient claims (`Broadcasts`)
+- `fieldworkers`: community health workers (`FieldWorkers`)
+- `subscriptions`: when each subscription's next tip is due (`Subscriptions`)
+- `content`: the published content's generation (`ContentGeneration`)
+- `dashboard`: the operator dashboard's users, audit, figures, links and audiences
+- `lua`, `codec`, `counting`: shared Lua, reply decoding, a round-trip counting client
+
+Scripts that count or log are safe to run twice (see `lua`): redis-py resends a command
+after a connection error, and a script whose answer was lost has already run.
 """
 
-from bot.store.broadcasts import Broadcasts, FieldWorkers, Settled
-from bot.store.core import (
-    PARTS_SEPARATOR,
-    SENT_TTL,
-    CountingConnection,
-    Loaded,
-    LogEntry,
-    Op,
-    StatusChange,
-    Store,
-    Write,
-    counting_client,
-    profile_from,
-)
-from bot.store.dashboard import (
-    Audiences,
-    Audit,
-    DailyFigures,
-    DashboardKeys,
-    LoginFailures,
-    LogQuery,
-    PersonRefs,
-    Users,
-)
-from bot.store.keys import Keys
+from bot.store.broadcasts import RELEASE, Broadcasts, BroadcastStatus, RecipientState, Settled
+from bot.store.content import ContentGeneration
+from bot.store.counting import CountingConnection, counting_client
+from bot.store.dashboard import Audiences, Audit, DailyFigures, LoginFailures, PersonRefs, Users
+from bot.store.fieldworkers import FieldWorkers
+from bot.store.keys import PARTS_SEPARATOR, Keys
+from bot.store.log import LogEntry, LogQuery
+from bot.store.people import Loaded, Op, Store, Write, profile_from
+from bot.store.replies import Replies
+from bot.store.sends import SENT_TTL, Sends
 from bot.store.subscriptions import Subscriptions
 
 __all__ = [
-    "PARTS_SEPARATOR", "SENT_TTL", "Audiences", "Audit", "Broadcasts", "CountingConnection",
-    "DailyFigures", "DashboardKeys", "FieldWorkers", "Keys", "Loaded", "LogEntry", "LogQuery", "LoginFailures", "Op",
-    "PersonRefs", "Settled", "StatusChange", "Store", "Subscriptions", "Users", "Write", "counting_client",
-    "profile_from",
+    "PARTS_SEPARATOR", "RELEASE", "SENT_TTL", "Audiences", "Audit", "BroadcastStatus", "Broadcasts",
+    "ContentGeneration", "CountingConnection", "DailyFigures", "FieldWorkers", "Keys", "Loaded", "LogEntry",
+    "LogQuery", "LoginFailures", "Op", "PersonRefs", "RecipientState", "Replies", "Sends", "Settled", "Store",
+    "Subscriptions", "Users", "Write", "counting_client", "profile_from",
 ]  # fmt: skip

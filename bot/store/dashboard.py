@@ -1,70 +1,29 @@
-"""What the operator dashboard keeps: users, login failures, audit, log queries, daily figures."""
+"""What the operator dashboard keeps: users, login failures, audit, daily figures, person links, audiences."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
-from bot.store.core import Store, _decoded, _json, _rows
-from bot.store.keys import Keys
+from bot.store.codec import decoded, document, rows
 
-# -- operator dashboard -------------------------------------------------------------------
+if TYPE_CHECKING:
+    from bot.store.people import Store
 
 AUDIT_MAX = 100_000  # the audit stream keeps about this many entries, bounded like the message log
 DAY_TTL = 40 * 86_400  # per-day figures outlive the longest window the overview shows (30 days)
 REFS_TTL = 30 * 86_400  # a link to a person keeps working this long after it was last shown
 
 
-class DashboardKeys(Keys):
-    """Key names of the operator dashboard, beside the service's own under the same prefix."""
-
-    def user(self, email: str) -> str:
-        return f"{self.prefix}dash:user:{email}"
-
-    def users(self) -> str:
-        return f"{self.prefix}dash:users"
-
-    def login_failures(self, kind: str, value: str) -> str:
-        """Failed logins in the current window, per email or per client address."""
-        return f"{self.prefix}dash:login:{kind}:{value}"
-
-    def audit(self) -> str:
-        return f"{self.prefix}dash:audit"
-
-    def person_ref(self, ref: str) -> str:
-        """An opaque link reference -> a phone number, so no URL carries a family's number."""
-        return f"{self.prefix}dash:ref:{ref}"
-
-    def day(self, day: str) -> str:
-        """One UTC day's counters (in, out, reads per topic...), rolled up from the log."""
-        return f"{self.prefix}dash:day:{day}"
-
-    def day_people(self, day: str) -> str:
-        """A HyperLogLog of the numbers that wrote in that day: unique people over any window."""
-        return f"{self.prefix}dash:people:{day}"
-
-    def rollup_cursor(self) -> str:
-        return f"{self.prefix}dash:rollup:cursor"
-
-    def rollup_lock(self) -> str:
-        return f"{self.prefix}dash:rollup:lock"
-
-    def cache(self, name: str) -> str:
-        return f"{self.prefix}dash:cache:{name}"
-
-    def profile_pattern(self) -> str:
-        """SCAN pattern matching every profile key (for counts per language)."""
-        return f"{self.prefix}profile:*"
-
-
 class Users:
     """Dashboard accounts: one hash per email (role, password hash, session token)."""
 
     def __init__(self, store: Store):
-        self.redis, self.keys = store.redis, DashboardKeys(store.keys.prefix)
+        self.redis, self.keys = store.redis, store.keys
 
     def get(self, email: str) -> dict[str, str] | None:
-        return _decoded(self.redis.hgetall(self.keys.user(email))) or None
+        return decoded(self.redis.hgetall(self.keys.user(email))) or None
 
     def save(self, email: str, fields: Mapping[str, str]) -> None:
         pipe = self.redis.pipeline(transaction=True)
@@ -83,14 +42,14 @@ class Users:
         pipe = self.redis.pipeline(transaction=False)
         for email in emails:
             pipe.hgetall(self.keys.user(email))
-        return [_decoded(r) for r in pipe.execute() if r]
+        return [decoded(r) for r in pipe.execute() if r]
 
 
 class LoginFailures:
     """Failed logins counted in fixed windows, per email and per client address."""
 
     def __init__(self, store: Store):
-        self.redis, self.keys = store.redis, DashboardKeys(store.keys.prefix)
+        self.redis, self.keys = store.redis, store.keys
 
     def counts(self, subjects: Sequence[tuple[str, str]]) -> list[int]:
         pipe = self.redis.pipeline(transaction=False)
@@ -114,49 +73,21 @@ class Audit:
     """Who did what in the dashboard: a bounded stream, newest read first."""
 
     def __init__(self, store: Store):
-        self.redis, self.keys = store.redis, DashboardKeys(store.keys.prefix)
+        self.redis, self.keys = store.redis, store.keys
 
     def add(self, actor: str, action: str, **details: str) -> str:
         fields = {"actor": actor, "action": action, **{k: str(v) for k, v in details.items() if v != ""}}
         return self.redis.xadd(self.keys.audit(), fields, maxlen=AUDIT_MAX, approximate=True).decode()
 
     def recent(self, count: int = 100, before: str = "") -> list[tuple[str, dict[str, str]]]:
-        return _rows(self.redis.xrevrange(self.keys.audit(), f"({before}" if before else "+", "-", count=count))
-
-
-class LogQuery:
-    """Reads of the message log for operators: pages newest first, one entry, one person's thread."""
-
-    def __init__(self, store: Store):
-        self.store, self.redis, self.keys = store, store.redis, store.keys
-
-    def length(self) -> int:
-        return int(self.redis.xlen(self.keys.log()))
-
-    def person_length(self, phone: str) -> int:
-        return int(self.redis.zcard(self.keys.log_index(phone)))
-
-    def newest(self, count: int, newest: str = "+", oldest: str = "-") -> list[tuple[str, dict[str, str]]]:
-        """Up to `count` entries from `newest` back to `oldest` (stream ids; "(" makes a bound exclusive)."""
-        return _rows(self.redis.xrevrange(self.keys.log(), newest, oldest, count=count))
-
-    def oldest_first(self, count: int, after: str) -> list[tuple[str, dict[str, str]]]:
-        """Up to `count` entries after stream id `after` (exclusive), oldest first."""
-        return _rows(self.redis.xrange(self.keys.log(), f"({after}" if after != "-" else "-", "+", count=count))
-
-    def entry(self, entry_id: str) -> dict[str, str] | None:
-        found = self.redis.xrange(self.keys.log(), entry_id, entry_id)
-        return _decoded(found[0][1]) if found else None
-
-    def person(self, phone: str, count: int, before_ms: str = "+inf") -> list[tuple[str, dict[str, str]]]:
-        return self.store.person_log(phone, count=count, before=before_ms)
+        return rows(self.redis.xrevrange(self.keys.audit(), f"({before}" if before else "+", "-", count=count))
 
 
 class DailyFigures:
     """Per-day counters rolled up from the log (so the overview never rereads a month of messages)."""
 
     def __init__(self, store: Store):
-        self.redis, self.keys = store.redis, DashboardKeys(store.keys.prefix)
+        self.redis, self.keys = store.redis, store.keys
 
     def cursor(self) -> str:
         """The last log id counted, or "" before the first roll-up."""
@@ -200,7 +131,7 @@ class PersonRefs:
     """Opaque references to people, for links that must not carry a phone number."""
 
     def __init__(self, store: Store):
-        self.redis, self.keys = store.redis, DashboardKeys(store.keys.prefix)
+        self.redis, self.keys = store.redis, store.keys
 
     def remember(self, refs: Mapping[str, str]) -> None:
         # One key each, so every reference expires on its own REFS_TTL after it was last shown.
@@ -219,16 +150,16 @@ class Audiences:
     """Who can be reached: subscriptions per topic, members per group, people per language."""
 
     def __init__(self, store: Store):
-        self.redis, self.keys = store.redis, DashboardKeys(store.keys.prefix)
+        self.redis, self.keys = store.redis, store.keys
 
-    def subscriptions(self, budget: int) -> tuple[list[str], bool]:
-        """Drip members ("phone|topic"), up to `budget`; and whether that was all of them."""
-        members: list[str] = []
-        for member, _ in self.redis.zscan_iter(self.keys.drip(), count=5000):
-            members.append(member.decode())
-            if len(members) >= budget:
-                return members, False
-        return members, True
+    def subscriptions(self, budget: int) -> tuple[list[tuple[str, str]], bool]:
+        """(phone, topic) of subscriptions, up to `budget`; and whether that was all of them."""
+        found: list[tuple[str, str]] = []
+        for member, _ in self.redis.zscan_iter(self.keys.subscriptions_due(), count=5000):
+            found.append(self.keys.subscription_of(member.decode()))
+            if len(found) >= budget:
+                return found, False
+        return found, True
 
     def groups(self) -> dict[str, int]:
         names = sorted(g.decode() for g in self.redis.smembers(self.keys.groups()))
@@ -267,7 +198,7 @@ class Audiences:
         return counts, True
 
     def cached(self, name: str) -> dict | None:
-        return _json(self.redis.get(self.keys.cache(name)))
+        return document(self.redis.get(self.keys.cache(name)))
 
     def cache(self, name: str, value: dict, ttl: int) -> None:
         self.redis.set(self.keys.cache(name), json.dumps(value), ex=ttl)

@@ -1,6 +1,15 @@
-"""Every key name factsbot uses, under one prefix."""
+"""Every key name and member format factsbot uses in Redis, under one prefix.
+
+Nothing else builds a key string: a module that needs a key asks `Keys`. Some names keep
+an older word (`drip` for subscriptions) because deployed servers hold data under them.
+"""
 
 from __future__ import annotations
+
+import uuid
+
+PARTS_SEPARATOR = "\x1e"  # between the SMS parts of a reply kept in a dedupe marker (never in a reply)
+_MEMBER_SEPARATOR = "|"  # between a subscription's phone and topic (in neither)
 
 
 class Keys:
@@ -8,6 +17,8 @@ class Keys:
 
     def __init__(self, prefix: str = "factsbot:"):
         self.prefix = prefix
+
+    # -- people and conversations ---------------------------------------------------------
 
     def session(self, phone: str) -> str:
         return f"{self.prefix}session:{phone}"
@@ -22,8 +33,19 @@ class Keys:
     def profile(self, phone: str) -> str:
         return f"{self.prefix}profile:{phone}"
 
+    def profile_pattern(self) -> str:
+        """SCAN pattern matching every profile key (for counts per language)."""
+        return f"{self.prefix}profile:*"
+
     def dedupe(self, channel: str, message_id: str) -> str:
+        """An inbound message seen; its value is the reply's parts (joined by PARTS_SEPARATOR)."""
         return f"{self.prefix}seen:{channel}:{message_id}"
+
+    def optouts(self) -> str:
+        """Everyone who opted out, kept beside the profiles so audiences are one set operation."""
+        return f"{self.prefix}optouts"
+
+    # -- the message log ------------------------------------------------------------------
 
     def log(self) -> str:
         return f"{self.prefix}log"
@@ -32,9 +54,25 @@ class Keys:
         """One person's entries in the log (ids by time): their conversation, found without a scan."""
         return f"{self.prefix}log:by:{phone}"
 
-    def optouts(self) -> str:
-        """Everyone who opted out, kept beside the profiles so audiences are one set operation."""
-        return f"{self.prefix}optouts"
+    # -- outbound messages ----------------------------------------------------------------
+
+    def sent(self, provider_id: str) -> str:
+        """What we know of one outbound message, by the gateway's id (for delivery reports)."""
+        return f"{self.prefix}sent:{provider_id}"
+
+    def reply_progress(self, channel: str, message_id: str) -> str:
+        """How many parts of a queued reply have gone out (the parts are in its dedupe marker)."""
+        return f"{self.prefix}replied:{channel}:{message_id}"
+
+    def rate(self, name: str) -> str:
+        """The token bucket every worker draws from for one provider."""
+        return f"{self.prefix}rate:{name}"
+
+    def once(self, token: str) -> str:
+        """A script's answer, kept so a run repeated by a client retry does nothing twice."""
+        return f"{self.prefix}once:{token}"
+
+    # -- field workers and groups ---------------------------------------------------------
 
     def group(self, name: str) -> str:
         return f"{self.prefix}group:{name}"
@@ -58,12 +96,27 @@ class Keys:
     def daily_count(self, phone: str, day: str) -> str:
         return f"{self.prefix}count:{day}:{phone}"
 
-    def drip(self) -> str:
-        """Subscriptions by when their next tip is due: members are "phone|topic"."""
+    # -- subscriptions --------------------------------------------------------------------
+
+    def subscriptions_due(self) -> str:
+        """Subscriptions by when their next tip is due: members from `subscription_member`."""
         return f"{self.prefix}drip"
 
-    def drip_position(self) -> str:
+    def subscription_positions(self) -> str:
+        """Each subscription's next key message (its index in the topic)."""
         return f"{self.prefix}drip:position"
+
+    @staticmethod
+    def subscription_member(phone: str, topic_id: str) -> str:
+        return f"{phone}{_MEMBER_SEPARATOR}{topic_id}"
+
+    @staticmethod
+    def subscription_of(member: str) -> tuple[str, str]:
+        """(phone, topic) of a subscription member."""
+        phone, _, topic_id = member.partition(_MEMBER_SEPARATOR)
+        return phone, topic_id
+
+    # -- broadcasts -----------------------------------------------------------------------
 
     def broadcasts(self) -> str:
         return f"{self.prefix}broadcasts"
@@ -71,27 +124,65 @@ class Keys:
     def broadcast_seq(self) -> str:
         return f"{self.prefix}broadcast:seq"
 
+    def broadcast(self, broadcast_id: str) -> str:
+        return f"{self.prefix}broadcast:{broadcast_id}"
+
+    def broadcast_prefix(self) -> str:
+        """`broadcast(id)` is this and the id: for a script that learns the id from a sent record."""
+        return self.broadcast("")
+
     def audience(self, broadcast_id: str) -> str:
         return f"{self.prefix}broadcast:{broadcast_id}:audience"
 
     def recipients(self, broadcast_id: str) -> str:
-        """Each recipient's state in a broadcast: i in flight, s sent, f failed, x excluded, o opted out."""
+        """Each recipient's state in a broadcast (a `RecipientState`)."""
         return f"{self.prefix}broadcast:{broadcast_id}:recipients"
 
     def batches_done(self, broadcast_id: str) -> str:
         return f"{self.prefix}broadcast:{broadcast_id}:done"
 
-    def rate(self, name: str) -> str:
-        """The token bucket every worker draws from for one provider."""
-        return f"{self.prefix}rate:{name}"
+    def scratch(self) -> str:
+        """A new temporary key, for one set operation's result (deleted in the same transaction)."""
+        return f"{self.prefix}tmp:{uuid.uuid4().hex}"
 
-    def broadcast(self, broadcast_id: str) -> str:
-        return f"{self.prefix}broadcast:{broadcast_id}"
-
-    def sent(self, provider_id: str) -> str:
-        """What we know of one outbound message, by the gateway's id (for delivery reports)."""
-        return f"{self.prefix}sent:{provider_id}"
+    # -- content --------------------------------------------------------------------------
 
     def content_generation(self) -> str:
         """Bumped when an admin publishes edited content, so every process reads it again."""
         return f"{self.prefix}content:generation"
+
+    # -- operator dashboard ---------------------------------------------------------------
+
+    def user(self, email: str) -> str:
+        return f"{self.prefix}dash:user:{email}"
+
+    def users(self) -> str:
+        return f"{self.prefix}dash:users"
+
+    def login_failures(self, kind: str, value: str) -> str:
+        """Failed logins in the current window, per email or per client address."""
+        return f"{self.prefix}dash:login:{kind}:{value}"
+
+    def audit(self) -> str:
+        return f"{self.prefix}dash:audit"
+
+    def person_ref(self, ref: str) -> str:
+        """An opaque link reference -> a phone number, so no URL carries a family's number."""
+        return f"{self.prefix}dash:ref:{ref}"
+
+    def day(self, day: str) -> str:
+        """One UTC day's counters (in, out, reads per topic...), rolled up from the log."""
+        return f"{self.prefix}dash:day:{day}"
+
+    def day_people(self, day: str) -> str:
+        """A HyperLogLog of the numbers that wrote in that day: unique people over any window."""
+        return f"{self.prefix}dash:people:{day}"
+
+    def rollup_cursor(self) -> str:
+        return f"{self.prefix}dash:rollup:cursor"
+
+    def rollup_lock(self) -> str:
+        return f"{self.prefix}dash:rollup:lock"
+
+    def cache(self, name: str) -> str:
+        return f"{self.prefix}dash:cache:{name}"

@@ -7,9 +7,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import drip, quiet
+from bot import quiet, subscriptions
 from bot.store import Subscriptions
 from tests.conftest import Phone, recorded
+from tests.storeview import next_due
 
 NAIROBI = ZoneInfo("Africa/Nairobi")  # UTC+3
 PHONE = "+256712345678"  # Uganda: English first, UTC+3 like Nairobi
@@ -39,9 +40,9 @@ def test_join_confirms_once_and_schedules(services, client):
     phone = Phone(client, PHONE)
     reply = phone.text("JOIN MALARIA")
     assert "one Malaria tip every 7 days" in reply[0] and "LEAVE MALARIA" in reply[0] and "STOP" in reply[0]
-    assert services.store.redis.zscore(services.store.keys.drip(), f"{PHONE}|malaria") is not None
+    assert next_due(services.store, PHONE, "malaria") is not None
     assert "no more Malaria tips" in phone.text("LEAVE MALARIA")[0]
-    assert services.store.redis.zscore(services.store.keys.drip(), f"{PHONE}|malaria") is None
+    assert next_due(services.store, PHONE, "malaria") is None
 
 
 def test_join_without_a_topic_asks_which(client):
@@ -58,14 +59,14 @@ def test_tips_come_in_order_every_interval_and_wait_for_morning(services, client
     Phone(client, PHONE).text("JOIN MALARIA")
     r, keys = services.store.redis, services.store.keys
     start = datetime(2026, 12, 1, 10, 0, tzinfo=NAIROBI).astimezone(timezone.utc)
-    r.zadd(keys.drip(), {f"{PHONE}|malaria": start.timestamp()})
-    assert drip.tick(services, now=start) == 1
-    assert drip.tick(services, now=start) == 0  # not due again yet
+    r.zadd(keys.subscriptions_due(), {keys.subscription_member(PHONE, "malaria"): start.timestamp()})
+    assert subscriptions.tick(services, now=start) == 1
+    assert subscriptions.tick(services, now=start) == 0  # not due again yet
     night = start + timedelta(days=7, hours=12)  # 22:00 in Nairobi: deferred, not dropped
-    assert drip.tick(services, now=night) == 0
-    morning = datetime.fromtimestamp(r.zscore(keys.drip(), f"{PHONE}|malaria"), timezone.utc)
+    assert subscriptions.tick(services, now=night) == 0
+    morning = datetime.fromtimestamp(next_due(services.store, PHONE, "malaria"), timezone.utc)
     assert morning.astimezone(NAIROBI).hour == 8
-    assert drip.tick(services, now=morning) == 1
+    assert subscriptions.tick(services, now=morning) == 1
     bodies = [s["body"] for s in recorded(config)]
     malaria = services.catalog.language("en").topic("malaria").messages
     assert bodies == [malaria[0].short, malaria[1].short]
@@ -76,9 +77,9 @@ def test_the_series_ends_and_stop_stops_it(services, client, config):
     phone.text("JOIN MALARIA")
     r, keys = services.store.redis, services.store.keys
     now = datetime(2026, 12, 1, 9, 0, tzinfo=NAIROBI).astimezone(timezone.utc)
-    r.zadd(keys.drip(), {f"{PHONE}|malaria": now.timestamp()})
+    r.zadd(keys.subscriptions_due(), {keys.subscription_member(PHONE, "malaria"): now.timestamp()})
     phone.text("STOP")
-    assert drip.tick(services, now=now) == 0
+    assert subscriptions.tick(services, now=now) == 0
     assert recorded(config) == []
 
 
@@ -88,10 +89,10 @@ def test_stop_ends_subscriptions_and_group_memberships(services, client):
     phone.text("YES")
     phone.text("JOIN MALARIA")
     r, keys = services.store.redis, services.store.keys
-    assert r.sismember(keys.group("kisumu"), PHONE) and r.zscore(keys.drip(), f"{PHONE}|malaria")
+    assert r.sismember(keys.group("kisumu"), PHONE) and next_due(services.store, PHONE, "malaria")
     phone.text("STOP")
     assert not r.sismember(keys.group("kisumu"), PHONE)
-    assert r.zscore(keys.drip(), f"{PHONE}|malaria") is None
+    assert next_due(services.store, PHONE, "malaria") is None
     assert r.sismember(keys.optouts(), PHONE)
     phone.text("START")
     assert not r.sismember(keys.optouts(), PHONE) and not r.sismember(keys.group("kisumu"), PHONE)
@@ -99,11 +100,12 @@ def test_stop_ends_subscriptions_and_group_memberships(services, client):
 
 def test_the_series_ends_with_its_last_tip(services, client, config):
     Phone(client, PHONE).text("JOIN MALARIA")
-    subscriptions = Subscriptions(services.store)
+    series = Subscriptions(services.store)
     last = len(services.catalog.language("en").topic("malaria").messages) - 1
-    services.store.redis.hset(services.store.keys.drip_position(), f"{PHONE}|malaria", last)
+    keys = services.store.keys
+    services.store.redis.hset(keys.subscription_positions(), keys.subscription_member(PHONE, "malaria"), last)
     now = datetime(2026, 12, 1, 10, 0, tzinfo=NAIROBI).astimezone(timezone.utc)
-    subscriptions.defer(PHONE, "malaria", now.timestamp())
-    assert drip.tick(services, now=now) == 1
+    series.defer(PHONE, "malaria", now.timestamp())
+    assert subscriptions.tick(services, now=now) == 1
     assert recorded(config)[-1]["body"] == services.catalog.language("en").topic("malaria").messages[last].short
-    assert subscriptions.next_due(PHONE, "malaria") is None
+    assert next_due(services.store, PHONE, "malaria") is None

@@ -1,0 +1,70 @@
+"""The message log: one Redis stream of every message in and out, with a per-person index."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from bot.store.codec import decoded, rows
+
+if TYPE_CHECKING:
+    from bot.store.people import Store
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    direction: str  # "in" or "out"
+    channel: str
+    phone: str
+    text: str
+    event: str = ""
+    topic: str = ""
+    message: str = ""
+    message_id: str = ""
+    parts: str = ""  # how many SMS an outbound text took
+    status: str = ""  # outbound: sent, failed, opted_out, invalid, delivered...
+    reason: str = ""  # a failure in plain words
+    broadcast: str = ""
+
+    def fields(self) -> dict[str, str]:
+        return {k: v for k, v in self.__dict__.items() if v}
+
+
+def log_args(store: Store, now: float) -> list[str]:
+    """What the scripts' `append_log` needs: the log's length cap, the oldest id kept, the index's expiry."""
+    retention_ms = store.log_retention_ms
+    return [str(store.log_max), str(int(now * 1000) - retention_ms), str(retention_ms)]
+
+
+class LogQuery:
+    """Reads of the message log for operators: pages newest first, one entry, one person's thread."""
+
+    def __init__(self, store: Store):
+        self.redis, self.keys = store.redis, store.keys
+
+    def length(self) -> int:
+        return int(self.redis.xlen(self.keys.log()))
+
+    def person_length(self, phone: str) -> int:
+        return int(self.redis.zcard(self.keys.log_index(phone)))
+
+    def newest(self, count: int, newest: str = "+", oldest: str = "-") -> list[tuple[str, dict[str, str]]]:
+        """Up to `count` entries from `newest` back to `oldest` (stream ids; "(" makes a bound exclusive)."""
+        return rows(self.redis.xrevrange(self.keys.log(), newest, oldest, count=count))
+
+    def oldest_first(self, count: int, after: str) -> list[tuple[str, dict[str, str]]]:
+        """Up to `count` entries after stream id `after` (exclusive), oldest first."""
+        return rows(self.redis.xrange(self.keys.log(), f"({after}" if after != "-" else "-", "+", count=count))
+
+    def entry(self, entry_id: str) -> dict[str, str] | None:
+        found = self.redis.xrange(self.keys.log(), entry_id, entry_id)
+        return decoded(found[0][1]) if found else None
+
+    def person(self, phone: str, count: int = 50, before_ms: str = "+inf") -> list[tuple[str, dict[str, str]]]:
+        """One person's log entries, newest first, from their index (no scan of the whole log)."""
+        ids = self.redis.zrevrangebyscore(self.keys.log_index(phone), before_ms, "-inf", start=0, num=count)
+        pipe = self.redis.pipeline(transaction=False)
+        for entry_id in ids:
+            pipe.xrange(self.keys.log(), entry_id, entry_id)
+        # An id trimmed from the log by retention finds no entry, and drops out here.
+        return [row for found in pipe.execute() for row in rows(found)]
