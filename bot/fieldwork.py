@@ -231,11 +231,14 @@ def _broadcast(asked: Asked) -> CommandResult:
     topic = asked.lang.topic(request.topic)
     if not 1 <= request.number <= len(topic.messages):
         return CommandResult(texts["fw_bad_number"].format(label=topic.label, max=len(topic.messages)))
-    short = topic.messages[request.number - 1].short
+    message = topic.messages[request.number - 1]
+    short = message.short
     groups = audience(request, asked.worker)
     reply = texts["fw_preview"].format(text=short[:60] + ("..." if len(short) > 60 else ""),
                                        count=f"{asked.facts.audience:,}", groups=_names(groups),
                                        sms=segments.count(short).segments)  # fmt: skip
+    if topic.is_discreet(message):
+        reply = f"{reply}\n{texts['fw_discreet_warning']}"
     return CommandResult(reply, preview={"topic": topic.id, "number": request.number, "groups": groups})
 
 

@@ -37,6 +37,8 @@ class Event(str, Enum):
     FIELDWORK = "fieldwork"
     SILENT = "silent"
     HINT = "hint"
+    URGENT = "urgent"  # a text that describes an emergency got the urgent answer
+    JOIN_CONFIRM = "join_confirm"  # a private topic's subscription waits for YES
 
 
 class Do(str, Enum):
@@ -58,6 +60,10 @@ class Do(str, Enum):
     JOIN = "join"  # value: topic id ("" for the current topic, "?" for a name that matched none)
     LEAVE = "leave"  # value: topic id
     ACCEPT_INVITE = "accept_invite"  # YES to a field worker's invitation
+    URGENT = "urgent"  # the text describes an emergency
+    SYMPTOM = "symptom"  # value: a symptom name ("fever", "breathing")
+    CONFIRM_JOIN = "confirm_join"  # YES to subscribing to the private topic in `Session.join_pending`
+    DECLINE_JOIN = "decline_join"  # NO to it
     EMPTY = "empty"
     UNKNOWN = "unknown"
 
@@ -77,6 +83,7 @@ class Session:
     topic: str = ""
     index: int = 0  # 0-based key message within the topic
     pending: str = ""  # text that did not fit and waits behind MORE
+    join_pending: str = ""  # a private topic whose subscription waits for YES (asked in the last reply)
 
     @property
     def reading(self) -> bool:
@@ -90,6 +97,7 @@ class Session:
             "topic": self.topic,
             "index": self.index,
             "pending": self.pending,
+            "join_pending": self.join_pending,
         }
 
     @classmethod
@@ -97,9 +105,8 @@ class Session:
         if not data:
             return cls()
         try:
-            return cls(
-                State(data["state"]), int(data["page"]), str(data["topic"]), int(data["index"]), str(data["pending"])
-            )
+            return cls(State(data["state"]), int(data["page"]), str(data["topic"]), int(data["index"]),
+                       str(data["pending"]), str(data.get("join_pending", "")))  # fmt: skip
         except (KeyError, ValueError, TypeError):
             return cls()  # a session from an older release: start again rather than fail
 
@@ -118,13 +125,14 @@ class Profile:
 
 @dataclass(frozen=True)
 class Context:
-    """What the engine may know beyond the text: program texts and first-contact languages."""
+    """What the engine may know beyond the text: program texts, first-contact languages, where malaria is."""
 
     program: str = "Facts for Life"
-    contact: str = "your local health worker"
+    contact: str = ""  # SUPPORT_CONTACT; empty: each language's own `support_contact` text
     default_lang: str = "en"
     country_languages: tuple[tuple[str, str], ...] = ()  # (ISO country, language) for first contacts
     drip_days: int = 7
+    malaria_countries: frozenset[str] = frozenset()  # ISO codes where FEVER leads to the malaria message
 
     def first_language(self, country: str) -> str:
         return dict(self.country_languages).get(country, self.default_lang)

@@ -74,6 +74,8 @@ class Here:
 def navigate(here: Here, action: Action, first_contact: bool) -> Move:
     """Where `action` takes the person `here`."""
     do, profile = action.do, here.profile
+    if here.session.join_pending and do not in (Do.CONFIRM_JOIN, Do.DECLINE_JOIN):
+        here = replace(here, session=replace(here.session, join_pending=""))  # the question was not answered
     if do is Do.OPT_OUT:
         if profile.opted_out and here.silent_when_opted_out:
             return silent(here)
@@ -82,6 +84,12 @@ def navigate(here: Here, action: Action, first_contact: bool) -> Move:
         return say(here, Session(), Event.OPT_OUT, Line.of("stopped"), profile=stopped)
     if do is Do.HELP:
         return say(here, here.session, Event.HELP, Line.of("help"))
+    if do is Do.URGENT:
+        # Answered even after STOP, like HELP: the person wrote to us, and this is one reply to
+        # that message; the opt-out stands and nothing else is ever sent unasked.
+        emergency = here.catalog.helpline(profile.country).emergency
+        line = Line.of("urgent", emergency=emergency) if emergency else Line.of("urgent_no_number")
+        return say(here, here.session, Event.URGENT, line)
     if do is Do.ACCEPT_INVITE:
         joined = replace(profile, opted_out=False, invite="", groups=tuple(sorted({*profile.groups, profile.invite})))
         return say(here, here.session, Event.INVITE_ACCEPTED, Line.of("invite_accepted", group=profile.invite.upper()),
@@ -94,7 +102,7 @@ def navigate(here: Here, action: Action, first_contact: bool) -> Move:
     if do is Do.LANGUAGE:
         return choose_language(here, here.catalog.languages.get(str(action.value)))
     offer_languages = first_contact and len(here.catalog.languages) > 1
-    if here.session.state is State.NEW and do not in (Do.NUMBER, Do.TOPIC, Do.JOIN, Do.LEAVE):
+    if here.session.state is State.NEW and do not in (Do.NUMBER, Do.TOPIC, Do.SYMPTOM, Do.JOIN, Do.LEAVE):
         lead = (Line.of("welcome"), Line.of("language_hint")) if offer_languages else (Line.of("welcome"),)
         return menu(here, 0, Event.WELCOME, lead=lead)
     if offer_languages:
@@ -228,10 +236,41 @@ def _subscription_topic(here: Here, value: str) -> Topic | None:
     return here.lang.topic(topic_id) if topic_id else None
 
 
+def _symptom(here: Here, action: Action) -> Move:
+    """A symptom leads to the key message that says to seek care (malaria's only where malaria is)."""
+    route = here.catalog.symptoms.get(str(action.value))
+    if route is None:
+        return say(here, here.session, Event.HINT, Line.of("unknown"))
+    malaria_free = here.profile.country not in here.context.malaria_countries
+    found = here.lang.message(route.elsewhere if route.elsewhere and malaria_free else route.message)
+    if found is None:
+        return say(here, here.session, Event.HINT, Line.of("unknown"))
+    topic, message = found
+    return show_message(here, topic, topic.messages.index(message))
+
+
 def _join(here: Here, action: Action) -> Move:
     topic = _subscription_topic(here, str(action.value))
     if topic is None:
         return say(here, here.session, Event.HINT, Line.of("join_which"))
+    if topic.discreet and topic.id not in here.profile.subscriptions:
+        # Tips on a private topic arrive on a phone others may read: subscribing takes a YES.
+        asked = replace(here.session, join_pending=topic.id)
+        return say(here, asked, Event.JOIN_CONFIRM, Line.of("join_discreet_confirm", days=here.context.drip_days))
+    return _subscribe(here, topic)
+
+
+def _confirm_join(here: Here, action: Action) -> Move:
+    topic = next((t for t in here.lang.topics if t.id == here.session.join_pending), None)
+    here = replace(here, session=replace(here.session, join_pending=""))
+    return _subscribe(here, topic) if topic else menu(here, 0, Event.MENU)
+
+
+def _decline_join(here: Here, action: Action) -> Move:
+    return menu(here, 0, Event.MENU)
+
+
+def _subscribe(here: Here, topic: Topic) -> Move:
     profile = replace(here.profile, subscriptions=tuple(sorted({*here.profile.subscriptions, topic.id})))
     joined = Line.of("joined", label=topic.label, days=here.context.drip_days, keyword=keyword(topic))
     return say(here, here.session, Event.JOINED, joined, profile=profile, topic=topic.id)
@@ -277,6 +316,9 @@ _HANDLERS: dict[Do, Callable[[Here, Action], Move]] = {
     Do.SHOW: _show,
     Do.SEND_SMS: _send_sms,
     Do.JOIN: _join,
+    Do.CONFIRM_JOIN: _confirm_join,
+    Do.DECLINE_JOIN: _decline_join,
+    Do.SYMPTOM: _symptom,
     Do.LEAVE: _leave,
     Do.EMPTY: lambda here, action: say(here, here.session, Event.HINT, Line.of("empty")),
     Do.UNKNOWN: lambda here, action: say(here, here.session, Event.HINT, Line.of("unknown")),

@@ -14,6 +14,8 @@ from bot.menu import Action, Do, Profile, Session, State
 # How much of an inbound text is read: commands and keywords are short, and a
 # 10,000-character body must cost no more than a 10-character one.
 READ_CHARS = 160
+# A danger sign can come late in a long text; the whole inbound text (cut at 1,600) is searched for one.
+DANGER_READ_CHARS = 1600
 FUZZY_CUTOFF = 0.8
 NUMBER_DIGITS = 6  # a choice longer than this is no menu number: read its first digits only
 
@@ -29,7 +31,8 @@ def read_text(text: str, session: Session, profile: Profile, catalog: Catalog) -
     """What an SMS text asks for, read in the person's language and in English.
 
     Global words come first, in the order short-code rules demand: opt-out beats everything,
-    HELP works even while opted out, then navigation, then topic keywords.
+    HELP works even while opted out; then a text describing an emergency gets the urgent
+    answer before anything else; then navigation, symptoms, then topic keywords.
     """
     lang = catalog.language(profile.lang)
     word = normalise_keyword(text[:READ_CHARS])
@@ -39,6 +42,12 @@ def read_text(text: str, session: Session, profile: Profile, catalog: Catalog) -
         return Action(Do.OPT_OUT)
     if lang.is_command(word, "help"):
         return Action(Do.HELP)
+    if lang.is_danger(text[:DANGER_READ_CHARS]):  # the person's language and English
+        return Action(Do.URGENT)
+    if session.join_pending and lang.is_command(word, "opt_in"):
+        return Action(Do.CONFIRM_JOIN)
+    if session.join_pending and lang.is_command(word, "decline"):
+        return Action(Do.DECLINE_JOIN)
     if profile.invite and lang.is_command(word, "opt_in"):
         return Action(Do.ACCEPT_INVITE)
     if profile.opted_out and lang.is_command(word, "opt_in"):
@@ -63,6 +72,9 @@ def read_text(text: str, session: Session, profile: Profile, catalog: Catalog) -
         return Action(Do.NUMBER, number(word))
     if not word:
         return Action(Do.EMPTY)
+    symptom = lang.symptom(word)  # FEVER, COUGH: the message that says to seek care, not a prevention tip
+    if symptom:
+        return Action(Do.SYMPTOM, symptom)
     topic = find_topic(word, lang)
     return Action(Do.TOPIC, topic.id) if topic else Action(Do.UNKNOWN)
 

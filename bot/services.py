@@ -52,7 +52,8 @@ class Services:
             return
         self.content_generation = generation
         try:
-            self.catalog = _catalog(self.config["CONTENT_DIR"], helpline(self.config), generation)
+            folder, review = self.config["CONTENT_DIR"], require_review(self.config)
+            self.catalog = _catalog(folder, helpline(self.config), review, generation)
         except content.ContentError as e:
             # The dashboard checks before it publishes, so the folder here differs from the one it checked.
             log.error("published content has %d problem(s) in this process's CONTENT_DIR; keeping the content "
@@ -62,7 +63,8 @@ class Services:
 
     def publish_content(self) -> None:
         """Check the content folder and, if it is sound, make every process read it (raises ContentError)."""
-        catalog = content.load(self.config["CONTENT_DIR"], helpline_override=helpline(self.config))
+        config, review = self.config, require_review(self.config)
+        catalog = content.load(config["CONTENT_DIR"], helpline_override=helpline(config), require_review=review)
         self.content_generation = self.store.publish_content()
         self.catalog = catalog
 
@@ -83,8 +85,9 @@ class Services:
 
     def text(self, key: str, lang: str = "") -> str:
         """A system text with the program's name filled in (for replies outside the menu)."""
-        language = self.catalog.language(lang or self.context.default_lang)
-        return language.texts[key].format(program=self.context.program, contact=self.context.contact)
+        texts = self.catalog.language(lang or self.context.default_lang).texts
+        contact = self.context.contact or texts.get("support_contact", "")
+        return texts[key].format(program=self.context.program, contact=contact)
 
 
 def queue_name(config: Mapping, name: str) -> str:
@@ -113,7 +116,7 @@ def build(config: Mapping, client: redis.Redis | None = None) -> Services:
     return Services(
         config=config,
         store=store,
-        catalog=_catalog(config["CONTENT_DIR"], helpline(config), generation),
+        catalog=_catalog(config["CONTENT_DIR"], helpline(config), require_review(config), generation),
         content_generation=generation,
         sms=SmsRenderer(
             budget=config["SMS_SEGMENTS_PER_PART"],
@@ -134,6 +137,7 @@ def build(config: Mapping, client: redis.Redis | None = None) -> Services:
             default_lang=config["DEFAULT_LANGUAGE"],
             country_languages=tuple(settings.pairs(config["COUNTRY_LANGUAGES"])),
             drip_days=config["DRIP_INTERVAL_DAYS"],
+            malaria_countries=frozenset(c.upper() for c in settings.codes(config["MALARIA_COUNTRIES"])),
         ),
     )
 
@@ -143,10 +147,15 @@ def helpline(config: Mapping) -> content.Helpline:
     return content.Helpline(config["CHILD_HELPLINE"], config["EMERGENCY_NUMBER"])
 
 
+def require_review(config: Mapping) -> bool:
+    """CONTENT_REQUIRE_REVIEW holds in production; development shows every translation as written."""
+    return bool(config.get("CONTENT_REQUIRE_REVIEW")) and not settings.is_development(config)
+
+
 @lru_cache(maxsize=8)
-def _catalog(folder: str, overrides: content.Helpline, generation: int) -> Catalog:
+def _catalog(folder: str, overrides: content.Helpline, review: bool, generation: int) -> Catalog:
     """Content is read once per process and published generation (see Services.publish_content)."""
-    return content.load(folder, helpline_override=overrides)
+    return content.load(folder, helpline_override=overrides, require_review=review)
 
 
 def init_app(app: Flask) -> None:

@@ -86,7 +86,7 @@ SETTINGS = (
     ),
     Setting("DEFAULT_REGION", "", "country (ISO code, e.g. KE) for numbers sent without +country code"),
     Setting("PROGRAM_NAME", "Facts for Life", "name used in HELP and STOP replies"),
-    Setting("SUPPORT_CONTACT", "your local health worker", "where HELP tells people to get help"),
+    Setting("SUPPORT_CONTACT", "", "where HELP tells people to get help (empty: each language's support_contact)"),
     Setting("CHILD_HELPLINE", "", "child helpline for every country, overriding messages/helplines.yaml"),
     Setting("EMERGENCY_NUMBER", "", "emergency number for every country, overriding messages/helplines.yaml"),
     Setting("PORT", 5000, "port of `factsbot dev`", int),

@@ -109,11 +109,7 @@ def run(engine: Engine, state: UssdState | None, phone: str, path: str, profile:
             answer = act(state.session, profile, new_input)
     elif not parts:
         new_input = ""
-        if (
-            resume is not None
-            and resume.state in RESUMABLE
-            and navigation.still_there(resume, engine.language(profile))
-        ):
+        if _can_offer(engine, resume, profile):
             answer = _offer(engine, resume, profile)
             result = _finish(UssdState(phone, 0, Session(State.MENU), "", offer=resume), answer, new_input)
             return replace(result, resume=resume)
@@ -128,6 +124,15 @@ def run(engine: Engine, state: UssdState | None, phone: str, path: str, profile:
             for text in parts:
                 answer = act(answer.session, answer.profile, text)
     return _finish(UssdState(phone, len(parts), answer.session), answer, new_input)
+
+
+def _can_offer(engine: Engine, resume: Session | None, profile: Profile) -> bool:
+    """An offer to continue names the topic: never for a private one (the next person to dial may not be them)."""
+    lang = engine.language(profile)
+    if resume is None or resume.state not in RESUMABLE or not navigation.still_there(resume, lang):
+        return False
+    topic = lang.topic(resume.topic)
+    return not topic.is_discreet(topic.messages[resume.index])
 
 
 def _offer(engine: Engine, resume: Session, profile: Profile) -> Answer:

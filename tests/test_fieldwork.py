@@ -172,3 +172,10 @@ def test_yes_after_the_daily_limit_drops_the_preview_and_sends_nothing():
 def test_reading_commands(text, command):
     request = fieldwork.read_command(text, EN, False, "UG")
     assert (request.command if request else None) == command
+
+
+def test_a_preview_of_a_private_topic_warns_the_sender():
+    warning = EN.texts["fw_discreet_warning"]
+    assert fieldwork.answer_command(asked("BC HIV 1 KISUMU")).reply.endswith(warning)
+    assert fieldwork.answer_command(asked("BC SAFE MOTHERHOOD 8 KISUMU")).reply.endswith(warning)  # one private tip
+    assert warning not in fieldwork.answer_command(asked("BC SAFE MOTHERHOOD 1 KISUMU")).reply

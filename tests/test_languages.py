@@ -182,3 +182,103 @@ def test_over_the_webhook_a_kenyan_number_gets_swahili(client, services):
     assert "Karibu" in first
     assert services.store.profile_fields("+254712345678")["lang"] == "sw"
     assert "LANG" in first or "LUGHA" in first
+
+
+# -- issue 9: danger signs, symptoms and private topics, from each language's country ----------------------
+
+MALARIA_COUNTRIES = frozenset({"KE", "SN", "IN", "UG"})
+FIRST = Engine(CATALOG, SmsRenderer(), menu.Context(country_languages=CONTEXT.country_languages,
+                                                     malaria_countries=MALARIA_COUNTRIES))  # fmt: skip
+COUNTRIES = [("KE", "sw", "999 / 112"), ("SN", "fr", "18 / 17"), ("IN", "hi", "112"), ("UG", "en", "999 / 112")]
+
+
+def said(answer) -> str:
+    """A reply's parts as one text, without their "1/2 " numbers."""
+    return " ".join(p.split(" ", 1)[1] if p[:1].isdigit() and "/" in p[:4] else p for p in answer.parts)
+
+
+def flat(text: str) -> str:
+    return " ".join(segments.smart_encode(text).split())
+
+
+@pytest.mark.parametrize(
+    "country, text",
+    [("KE", "Mama anavuja damu nyingi sana"), ("KE", "my wife is BLEEDING A LOT"), ("SN", "ma femme saigne beaucoup"),
+     ("SN", "Mon bébé a des convulsions!"), ("IN", "बहुत खून बह रहा है"), ("IN", "bahut khoon bah raha hai"),
+     ("UG", "my baby is not breathing"), ("UG", "she is bleeding a lot after birth")],
+)  # fmt: skip
+def test_a_danger_sign_gets_the_urgent_answer_with_the_countrys_number(country, text):
+    _, lang, number = next(c for c in COUNTRIES if c[0] == country)
+    for session in (Session(), Session(State.MENU), Session(State.MESSAGE, topic="malaria")):
+        answer = FIRST.answer_text(session, Profile(country=country), text)
+        expected = CATALOG.language(lang).texts["urgent"].format(emergency=number)
+        assert answer.event is Event.URGENT and flat(said(answer)) == flat(expected), said(answer)
+        assert answer.session.state == session.state, "the person keeps their place"
+
+
+@pytest.mark.parametrize("country, lang, number", COUNTRIES)
+def test_an_ordinary_text_gets_the_same_hint_as_before(country, lang, number):
+    ordinary = {"sw": "mtoto wangu anapenda ndizi", "fr": "mon enfant aime les bananes",
+                "hi": "मेरे बच्चे को केले पसंद हैं", "en": "my child likes bananas"}[lang]  # fmt: skip
+    answer = FIRST.answer_text(Session(State.MENU), Profile(lang=lang, country=country), ordinary)
+    assert answer.event is Event.HINT and flat(said(answer)) == flat(CATALOG.language(lang).texts["unknown"])
+
+
+def test_a_danger_sign_without_a_known_emergency_number_says_how_to_get_there():
+    answer = FIRST.answer_text(Session(State.MENU), Profile(lang="en", country="NG"), "he is unconscious")
+    assert answer.event is Event.URGENT and flat(said(answer)) == flat(CATALOG.language("en").texts["urgent_no_number"])
+
+
+def test_a_danger_sign_is_answered_after_stop_and_the_opt_out_stands():
+    stopped = Profile(lang="en", country="UG", opted_out=True)
+    answer = FIRST.answer_text(Session(), stopped, "my baby is not breathing")
+    assert answer.event is Event.URGENT and "999 / 112" in said(answer) and answer.profile.opted_out
+    assert FIRST.answer_text(Session(), stopped, "MENU").parts == ()
+
+
+@pytest.mark.parametrize(
+    "country, lang, text, message",
+    [("KE", "sw", "HOMA", "malaria-2"), ("KE", "sw", "FEVER", "malaria-2"), ("SN", "fr", "mon fils a de la fièvre",
+     "malaria-2"), ("IN", "hi", "बुखार", "malaria-2"), ("UG", "en", "fever", "malaria-2"),
+     ("FR", "fr", "FIEVRE", "coughs-colds-6"), ("GB", "en", "my child has a fever", "coughs-colds-6"),
+     ("UG", "en", "COUGH", "coughs-colds-2"), ("KE", "sw", "KIKOHOZI", "coughs-colds-2"),
+     ("IN", "hi", "KHANSI", "coughs-colds-2"), ("SN", "fr", "il respire vite", "coughs-colds-2")],
+)  # fmt: skip
+def test_a_symptom_opens_the_seek_care_message(country, lang, text, message):
+    for session in (Session(), Session(State.MENU)):
+        answer = FIRST.answer_text(session, Profile(lang=lang, country=country), text)
+        assert (answer.event, answer.message) == (Event.MESSAGE, message), said(answer)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_private_topics_headers_never_name_it(lang):
+    language = CATALOG.language(lang)
+    for topic in language.topics:
+        for index, message in enumerate(topic.messages):
+            if not topic.is_discreet(message):
+                continue
+            reading = Session(State.MESSAGE, topic=topic.id, index=index)
+            for engine in (SMS, USSD):
+                shown = engine.answer(reading, Profile(lang=lang, country="KE"), menu.Action(menu.Do.SHOW))
+                assert topic.label not in " ".join(shown.parts), (lang, engine.renderer, shown.parts)
+                assert flat(message.short)[:20] in flat(said(shown)), (lang, shown.parts)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_joining_a_private_topic_needs_yes(lang):
+    language = CATALOG.language(lang)
+    yes, no = language.word("opt_in"), language.word("decline")
+    profile = Profile(lang=lang, country="KE")
+    asked = SMS.answer_text(Session(State.MENU), profile, "JOIN HIV")
+    assert asked.event is Event.JOIN_CONFIRM and asked.profile.subscriptions == ()
+    assert "HIV" not in " ".join(asked.parts) and asked.session.join_pending == "hiv"
+    joined = SMS.answer_text(asked.session, asked.profile, yes)
+    assert joined.event is Event.JOINED and joined.profile.subscriptions == ("hiv",) and not joined.session.join_pending
+    refused = SMS.answer_text(asked.session, asked.profile, no)
+    assert refused.profile.subscriptions == () and not refused.session.join_pending
+    moved_on = SMS.answer_text(asked.session, asked.profile, "MENU")
+    assert moved_on.event is Event.MENU and not moved_on.session.join_pending
+    later_yes = SMS.answer_text(moved_on.session, moved_on.profile, yes)
+    assert later_yes.profile.subscriptions == (), "a YES long after the question subscribes to nothing"
+    plain = SMS.answer_text(Session(State.MENU), profile, "JOIN MALARIA")
+    assert plain.event is Event.JOINED and plain.profile.subscriptions == ("malaria",)

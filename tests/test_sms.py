@@ -48,3 +48,11 @@ def test_the_composition_root_imports_no_feature():
     features = {"bot.sms", "bot.fieldwork", "bot.broadcasts", "bot.jobs", "bot.conversation", "bot.subscriptions",
                 "bot.ussd", "bot.channels"}  # fmt: skip
     assert not imported & features
+
+
+def test_a_danger_sign_is_answered_and_logged_as_urgent(services, client):
+    phone = Phone(client, "+254712345678")  # Kenya: Kiswahili, emergency 999 / 112
+    reply = " ".join(phone.text("Mtoto ana degedege"))
+    assert "999 / 112" in reply
+    events = [e["event"] for _, e in person_log(services.store, "+254712345678")]
+    assert events == ["urgent", "urgent"], "the message in and the answer out"

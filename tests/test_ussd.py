@@ -307,3 +307,19 @@ def test_unicode_digits_are_not_choices(path):
     """`str.isdigit()` is true for ² and ①, which int() refuses: these once raised (a 500)."""
     turn = ussd.run(ENGINE, None, PHONE, path, PROFILE, None)
     assert turn.screen.startswith("CON ") and turn.answer.event is menu.Event.HINT, turn.screen
+
+
+def test_a_private_topic_is_never_offered_to_resume_by_name():
+    hiv = menu.Session(menu.State.MESSAGE, topic="hiv", index=1)
+    turn = ussd.run(ENGINE, None, PHONE, "", PROFILE, hiv)
+    assert "HIV" not in turn.screen and "1 Timing births" in turn.screen and turn.state.offer is None
+    malaria = ussd.run(ENGINE, None, PHONE, "", PROFILE, menu.Session(menu.State.MESSAGE, topic="malaria", index=1))
+    assert "Malaria tip 2" in malaria.screen
+
+
+def test_a_private_topics_screen_header_is_neutral():
+    topics = CATALOG.language("en").topics
+    n = next(i for i, t in enumerate(topics, 1) if t.id == "hiv")
+    turn = ussd.run(ENGINE, None, PHONE, str(n), PROFILE, None)
+    total = len(topics[n - 1].messages)
+    assert turn.screen.startswith(f"CON Tip 1/{total}: ") and "HIV" not in turn.screen.split(":")[0]

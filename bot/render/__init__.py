@@ -29,7 +29,9 @@ class Wording:
         template = texts.get(self.prefix + key) if self.prefix else None
         if template is None:
             template = texts[key]
-        known = {"program": self.context.program, "contact": self.context.contact, "days": self.context.drip_days}
+        # SUPPORT_CONTACT when set, else the language's own words for it ("your local health worker").
+        contact = self.context.contact or texts.get("support_contact", "")
+        known = {"program": self.context.program, "contact": contact, "days": self.context.drip_days}
         return template.format(**{**known, **fields})
 
     def line(self, line: Line) -> str:
@@ -97,7 +99,9 @@ class Renderer:
         n, total = move.index + 1, len(topic.messages)
         # The fullest form that still fits one part: the key message itself must
         # never wait behind MORE because of our own decoration.
-        full = w("message", label=topic.label, n=n, total=total, short=m.short)
+        # A private topic's header never names it: phones are often shared.
+        full = (w("message_discreet", n=n, total=total, short=m.short) if topic.is_discreet(m)
+                else w("message", label=topic.label, n=n, total=total, short=m.short))  # fmt: skip
         brief = w("message_short", n=n, total=total, short=m.short)
         hint, short_hint = w("message_hint"), w("message_hint_short")
         help_line = self.helpline(move, w)
@@ -108,7 +112,11 @@ class Renderer:
 
     def helpline(self, move: Move, w: Wording) -> str:
         h = move.helpline
-        return "" if h is None else "\n" + w("helpline", child=h.child, emergency=h.emergency)
+        if h is None:
+            return ""
+        if h.child and h.emergency:
+            return "\n" + w("helpline", child=h.child, emergency=h.emergency)
+        return "\n" + w("helpline_no_number")  # never another region's number
 
     def fits(self, text: str) -> bool:
         return segments.units(text) <= self.part_limit(segments.encoding_of(text))
