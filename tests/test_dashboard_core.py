@@ -143,3 +143,15 @@ def test_references_and_test_numbers_are_stable_and_opaque():
     assert "254700000001" not in ref
     number = privacy.test_number("k", "a@example.org")
     assert number.startswith("+000") and len(number) == 13 and number != privacy.test_number("k", "b@example.org")
+
+
+def test_danger_signs_are_counted_and_filtered_apart():
+    rows = [entry(1, event="urgent"), entry(2, event="urgent", direction="out"), entry(3, event="hint"),
+            entry(4, event="urgent", channel="simulator")]  # fmt: skip
+    counts, _ = figures.tally(rows)
+    (day,) = counts.values()
+    assert day["urgent"] == 1 and figures.summary([day], 1)["urgent"] == 1  # inbound only, families only
+    urgent = Filter.from_args({"event": "urgent"})
+    found = collect([rows], urgent, size=10, budget=10).rows
+    assert [r[0] for r in found] == [rows[0][0], rows[1][0], rows[3][0]]
+    assert Filter.from_args({"event": "<script>"}) == Filter()

@@ -31,7 +31,9 @@ def tally(rows: Iterable[tuple[str, dict[str, str]]]) -> tuple[dict[str, Counter
             c["in"] += 1
             people.setdefault(day, set()).add(e.get("phone", ""))
             event = e.get("event", "")
-            if event == "opt_out":
+            if event == "urgent":
+                c["urgent"] += 1  # a danger sign: counted apart, and shown first
+            elif event == "opt_out":
                 c["opt_out"] += 1
             elif event in SUBSCRIBED:
                 c["subscribed"] += 1
@@ -59,7 +61,8 @@ def summary(per_day: Sequence[dict[str, int]], people: int) -> dict:
         total.update(day)
     tried = total["accepted"] + total["rejected"]
     return {"inbound": total["in"], "outbound": total["out"], "people": people, "subscribed": total["subscribed"],
-            "opted_out": total["opt_out"], "accepted": total["accepted"], "rejected": total["rejected"],
+            "opted_out": total["opt_out"], "urgent": total["urgent"], "accepted": total["accepted"],
+            "rejected": total["rejected"],
             "delivery_rate": round(100 * total["accepted"] / tried, 1) if tried else None}  # fmt: skip
 
 

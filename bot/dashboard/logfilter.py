@@ -12,11 +12,13 @@ from dataclasses import dataclass, fields
 from datetime import date, datetime, timezone
 
 from bot import phones
+from bot.menu import Event
 
 Row = tuple[str, dict[str, str]]
 DIRECTIONS = ("in", "out")
 CHANNELS = ("sms", "ussd", "simulator", "chat")
 STATUSES = ("sent", "failed", "invalid", "opted_out", "delivered", "undelivered")
+EVENTS = tuple(e.value for e in Event)  # what a turn did: "urgent" is a danger sign answered
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,7 @@ class Filter:
     number: str = ""  # a full number (+country...) or its last digits
     topic: str = ""
     status: str = ""
+    event: str = ""
     since: str = ""  # YYYY-MM-DD, UTC
     until: str = ""
     text: str = ""
@@ -36,6 +39,7 @@ class Filter:
         values["direction"] = values["direction"] if values["direction"] in DIRECTIONS else ""
         values["channel"] = values["channel"] if values["channel"] in CHANNELS else ""
         values["status"] = values["status"] if values["status"] in STATUSES else ""
+        values["event"] = values["event"] if values["event"] in EVENTS else ""
         values["since"], values["until"] = _day(values["since"]), _day(values["until"])
         return cls(**values)
 
@@ -80,6 +84,8 @@ class Filter:
         if self.topic and entry.get("topic") != self.topic:
             return False
         if self.status and entry.get("status") != self.status:
+            return False
+        if self.event and entry.get("event") != self.event:
             return False
         if self.number:
             phone = entry.get("phone", "")

@@ -13,6 +13,7 @@ from bot.dashboard.access import protect
 from bot.dashboard.logfilter import (
     CHANNELS,
     DIRECTIONS,
+    EVENTS,
     STATUSES,
     Filter,
     Page,
@@ -84,7 +85,8 @@ def index():
     total = query.person_length(keep.phone) if keep.phone else query.length()
     topics = [(t.id, t.label) for t in services.get().catalog.language("en").topics]
     return render_template("dashboard/messages.html", page=page, keep=keep, before=before, total=total,
-                           topics=topics, directions=DIRECTIONS, channels=CHANNELS, statuses=STATUSES)  # fmt: skip
+                           topics=topics, directions=DIRECTIONS, channels=CHANNELS, statuses=STATUSES,
+                           events=EVENTS)  # fmt: skip
 
 
 @bp.get("/messages.csv")
