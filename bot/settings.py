@@ -23,15 +23,14 @@ class Setting:
     default: object
     help: str
     kind: type = str
-    secret: bool = False
 
 
 SETTINGS = (
     Setting("FACTSBOT_ENV", "production", "production or development; `factsbot dev` sets development"),
-    Setting("SECRET_KEY", "", "Flask secret key; required in production", secret=True),
+    Setting("SECRET_KEY", "", "Flask secret key; required in production"),
     Setting("REDIS_URL", "", "Redis or Valkey URL; unset in dev and tests starts an embedded Valkey"),
     Setting("REDIS_PREFIX", "factsbot:", "prefix of every key factsbot writes"),
-    Setting("TWILIO_AUTH_TOKEN", "", "checks X-Twilio-Signature; required in production", secret=True),
+    Setting("TWILIO_AUTH_TOKEN", "", "checks X-Twilio-Signature; required in production"),
     Setting("TWILIO_ACCOUNT_SID", "", "Twilio account that sends SMS (SMS_PROVIDER=twilio)"),
     Setting("TWILIO_FROM", "", "sender number or short code for outbound SMS"),
     Setting("TWILIO_MESSAGING_SERVICE_SID", "", "Messaging Service used instead of TWILIO_FROM"),
@@ -44,10 +43,10 @@ SETTINGS = (
     Setting("SEND_MAX_ATTEMPTS", 5, "tries of one outbound SMS on transient errors (429, 5xx, timeouts)", int),
     Setting("SEND_RETRY_SECONDS", 10, "first wait before retrying a send; each later wait is 3 times longer", int),
     Setting("AT_USERNAME", "", "Africa's Talking username (SMS_PROVIDER=africastalking)"),
-    Setting("AT_API_KEY", "", "Africa's Talking API key", secret=True),
+    Setting("AT_API_KEY", "", "Africa's Talking API key"),
     Setting("AT_SENDER_ID", "", "Africa's Talking sender id or short code (optional)"),
     Setting("AT_API_BASE", "https://api.africastalking.com", "Africa's Talking API address (sandbox or a test server)"),
-    Setting("AT_CALLBACK_TOKEN", "", "when set, Africa's Talking callbacks must carry ?token=<this>", secret=True),
+    Setting("AT_CALLBACK_TOKEN", "", "when set, Africa's Talking callbacks must carry ?token=<this>"),
     Setting("AT_ALLOWED_IPS", "", "when set, callbacks only from these addresses or networks (comma-separated)"),
     Setting("PROXY_COUNT", 0, "reverse proxies in front of the app, trusted for client address and scheme", int),
     Setting("USSD_MAX_CHARS", 182, "characters per USSD screen, CON/END prefix included (GSM-7 text)", int),
