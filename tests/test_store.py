@@ -122,3 +122,17 @@ def test_recording_a_send_is_one_round_trip_and_indexes_the_log_with_an_expiry(c
     assert CountingConnection.sends - before == 1
     assert svc.store.redis.pttl(svc.store.keys.log_index(phone)) > 0
     assert len(person_log(svc.store, phone)) == 2 and sent_fields(svc.store, "SM" + "7" * 32)["phone"] == phone
+
+
+def test_key_names_are_kept_for_the_data_already_stored_under_them():
+    """Renaming a key orphans what deployed servers hold under it: these strings are a contract."""
+    from bot.store import Keys
+
+    k = Keys("p:")
+    assert (k.session("+1"), k.profile("+1"), k.dedupe("sms", "SM1"), k.log(), k.log_index("+1")) == (
+        "p:session:+1", "p:profile:+1", "p:seen:sms:SM1", "p:log", "p:log:by:+1")  # fmt: skip
+    assert (k.subscriptions_due(), k.subscription_positions(), k.subscription_member("+1", "malaria")) == (
+        "p:drip", "p:drip:position", "+1|malaria")  # fmt: skip
+    assert k.subscription_of("+1|malaria") == ("+1", "malaria")
+    assert (k.broadcast("B1"), k.recipients("B1"), k.sent("SM1"), k.user("a@b")) == (
+        "p:broadcast:B1", "p:broadcast:B1:recipients", "p:sent:SM1", "p:dash:user:a@b")  # fmt: skip
