@@ -9,7 +9,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bot import dashboard, health, services, settings
-from bot.channels import africastalking, twilio
+from bot.channels import africastalking, twilio, voice
 
 log = logging.getLogger(__name__)
 
@@ -39,5 +39,6 @@ def create_app(config: Mapping | None = None) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(twilio.bp)
     app.register_blueprint(africastalking.bp)
+    app.register_blueprint(voice.bp)  # /voice/... and /audio/... (404 unless VOICE_ENABLED)
     dashboard.init_app(app)
     return app

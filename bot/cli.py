@@ -10,6 +10,7 @@ import sys
 import click
 
 from bot import segments, settings
+from bot.cli_audio import audio_group
 from bot.cli_content import content_group
 
 
@@ -22,6 +23,7 @@ def main() -> None:
 # --- content ----------------------------------------------------------------------------
 
 main.add_command(content_group)  # check, publish, and the review sheet: bot/cli_content.py
+main.add_command(audio_group)  # the voice line's recordings: status, placeholders (bot/cli_audio.py)
 
 
 # --- segments ---------------------------------------------------------------------------

@@ -32,6 +32,10 @@ def content_check(folder: str | None, texts: bool) -> None:
     from bot import content
 
     catalog, problems = content.check(_folder(folder))
+    if catalog and settings.from_env()["VOICE_ENABLED"]:
+        from bot import audio  # a clip no caller could hear (no recording, no voice): bot/audio.py
+
+        problems = [*problems, *audio.check(catalog, _folder(folder))]
     for problem in problems:
         click.echo(str(problem), err=True)
     if catalog:

@@ -30,6 +30,14 @@ class Keys:
         """Where a USSD session that dropped mid-topic left off."""
         return f"{self.prefix}resume:{phone}"
 
+    def voice_call(self, provider: str, call_id: str) -> str:
+        """One phone call's state (bot.voice.VoiceCall), by the provider and its call id."""
+        return f"{self.prefix}voicecall:{provider}:{call_id}"
+
+    def voice_resume(self, phone: str) -> str:
+        """Where a call that dropped mid-topic left off, for the same number's next call."""
+        return f"{self.prefix}voiceresume:{phone}"
+
     def profile(self, phone: str) -> str:
         return f"{self.prefix}profile:{phone}"
 

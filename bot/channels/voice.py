@@ -1,0 +1,245 @@
+"""The voice line's edges: Twilio's and Africa's Talking's call webhooks, and the recordings they play.
+
+Both run one turn of bot/voice.py through `conversation.exchange` (two Redis round trips)
+and answer in their provider's XML: TwiML from the `twilio` package, Africa's Talking's
+built with xml.etree. A clip plays its recording (or placeholder) where one exists, else is
+spoken by the provider's text-to-speech where it has a voice for the language, else is left
+out (`factsbot audio status` lists it as missing; `factsbot content check` fails on it).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from xml.etree import ElementTree
+
+import redis
+from flask import Blueprint, Response, abort, request, send_from_directory
+from twilio.twiml.voice_response import Gather, VoiceResponse
+
+from bot import audio, conversation, jobs, phones, services, voice
+from bot.audio import Clip
+from bot.channels import africastalking, caller, twilio
+from bot.menu import Event, Session
+from bot.render.voice import VoiceRenderer
+from bot.store import Write
+
+bp = Blueprint("voice", __name__)
+log = logging.getLogger(__name__)
+
+CALL_SECONDS = 2 * 3600  # a call's state outlives any call
+GATHER_SECONDS = 6  # how long a caller has to press a key after a prompt
+_SID = re.compile(r"^[A-Za-z0-9]{2,64}$")
+_AT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+_FILE = re.compile(r"^[a-z0-9][a-z0-9-]{0,120}\.(mp3|wav)$")
+
+
+@bp.before_request
+def enabled():
+    if not services.get().config["VOICE_ENABLED"]:
+        abort(404)
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One thing for the provider to do: play a URL, or say words in a language."""
+
+    url: str = ""
+    text: str = ""
+    lang: str = ""
+
+
+class CallMismatch(Exception):
+    """A call id arrived with another caller's number."""
+
+
+# -- one turn, whatever the provider ------------------------------------------------------------
+
+
+def engine(svc) -> voice.VoiceEngine:
+    langs = tuple(svc.catalog.languages)  # the order the language menu numbers them in
+    return voice.VoiceEngine(svc.catalog, VoiceRenderer(prompts=audio.prompts(svc.config["CONTENT_DIR"], langs)),
+                             svc.context)  # fmt: skip
+
+
+def run(svc, provider: str, call_id: str, phone: str, digits: str) -> voice.Turn:
+    """One request of a call: load, decide, commit (2 round trips), then queue an SMS the caller asked for."""
+    keys = svc.store.keys
+    state_key, resume_key = keys.voice_call(provider, call_id), keys.voice_resume(phone)
+    eng = engine(svc)
+    turns: list[voice.Turn] = []
+
+    def decide(loaded, profile):
+        call = voice.VoiceCall.from_dict(loaded.state)
+        if call is not None and call.phone != phone:
+            raise CallMismatch(call_id)
+        if call is None:
+            saved = loaded.extras.get(resume_key)
+            t = voice.start(eng, phone, profile, Session.from_dict(saved) if saved else None)
+        else:
+            t = voice.turn(eng, call, profile, digits)
+        turns.append(t)
+        writes = [
+            Write(state_key, t.call.to_dict(), CALL_SECONDS),
+            Write(resume_key, t.resume.to_dict() if t.resume else None, svc.config["VOICE_RESUME_SECONDS"]),
+        ]
+        effects = []
+        answer = t.answer
+        if answer.event is Event.SEND_SMS:
+            effects.append(lambda: jobs.enqueue_key_message(svc, phone, answer.topic, answer.message))
+        return conversation.Decision(answer, writes, t.pressed, effects=effects)  # fmt: skip
+
+    conversation.exchange(svc.store, conversation.Inbound(phone, digits, "voice"), state_key=state_key,
+                          decide=decide, extra_keys=[resume_key])  # fmt: skip
+    return turns[-1]
+
+
+def pieces(svc, clips: Sequence[Clip], speaks: dict[str, tuple[str, str]] | frozenset[str]) -> list[Piece]:
+    """Each clip as a recording's URL or words to say; consecutive words in one language are said at once."""
+    folder, found, missing = svc.config["CONTENT_DIR"], [], []
+    base = (svc.config["PUBLIC_BASE_URL"] or request.host_url).rstrip("/")
+    cdn = svc.config["AUDIO_BASE_URL"].rstrip("/")
+    for clip in clips:
+        file = audio.locate(folder, clip.lang, clip.id)
+        if file is not None:
+            # A CDN mirrors the recordings of a release; placeholders exist only on this machine.
+            cdn_url = f"{cdn}/{clip.lang}/{file.name}" if cdn and not file.placeholder else ""
+            found.append(Piece(url=cdn_url or base + audio.url_path(clip.lang, file)))
+        elif clip.lang in speaks:
+            if found and found[-1].lang == clip.lang:
+                found[-1] = Piece(text=f"{found[-1].text} {clip.text}", lang=clip.lang)
+            else:
+                found.append(Piece(text=clip.text, lang=clip.lang))
+        else:
+            missing.append(f"{clip.lang}/{clip.id}")
+    if missing:
+        log.warning("voice: no recording and no voice for %s: left out (see factsbot audio status)", ", ".join(missing))
+    return found
+
+
+def _answer(svc, provider: str, call_id: str, phone: str, digits: str):
+    try:
+        return run(svc, provider, call_id, phone, digits)
+    except (redis.RedisError, conversation.Busy) as e:
+        log.error("voice call of %s failed: %s", phones.mask(phone), type(e).__name__)
+        return None
+
+
+def _apology(svc, phone: str) -> list[Clip]:
+    eng = engine(svc)
+    lang = svc.context.first_language(phones.country(phone) or "")
+    return [eng.renderer.say(eng.catalog.language(lang).code, "apology")]
+
+
+# -- Twilio ---------------------------------------------------------------------------------------
+
+
+@bp.post("/voice/twilio")
+def twilio_call():
+    if not twilio.signature_ok():
+        log.warning("rejected a Twilio voice webhook with a missing or wrong signature")
+        abort(403)
+    svc = services.get()
+    found = caller(request.form, "CallSid", "From", _SID, svc.config["DEFAULT_REGION"])
+    if found is None:
+        return Response("CallSid and a phone number in From are required\n", 400, mimetype="text/plain")
+    sid, phone = found
+    try:
+        t = _answer(svc, "twilio", sid, phone, request.form.get("Digits", ""))
+    except CallMismatch:
+        return Response("CallSid belongs to another number\n", 400, mimetype="text/plain")
+    if t is None:
+        return twiml(pieces(svc, _apology(svc, phone), audio.TWILIO_TTS), hangup=True)
+    return twiml(pieces(svc, t.answer.clips, audio.TWILIO_TTS), hangup=t.hangup)
+
+
+def twiml(found: list[Piece], hangup: bool) -> Response:
+    response = VoiceResponse()
+    # No input: Twilio posts to the action anyway (actionOnEmptyResult), with empty Digits.
+    target = response
+    if not hangup:
+        target = Gather(input="dtmf", num_digits=1, timeout=GATHER_SECONDS, action=request.path, method="POST",
+                        action_on_empty_result=True)  # fmt: skip
+    for piece in found:
+        if piece.url:
+            target.play(piece.url)
+        else:
+            language, name = audio.TWILIO_TTS[piece.lang]
+            target.say(piece.text, language=language, voice=name)
+    if hangup:
+        response.hangup()
+    else:
+        response.append(target)
+    return Response(str(response), mimetype="text/xml")
+
+
+# -- Africa's Talking -------------------------------------------------------------------------------
+
+
+@bp.post("/voice/africastalking")
+def africastalking_call():
+    africastalking.guard()  # the same token and address checks as its SMS and USSD callbacks
+    svc = services.get()
+    form = request.form
+    found = caller(form, "sessionId", "callerNumber", _AT_ID, svc.config["DEFAULT_REGION"])
+    if found is None:
+        return Response("sessionId and callerNumber are required\n", 400, mimetype="text/plain")
+    session_id, phone = found
+    if form.get("isActive", "1").strip() == "0":
+        return at_xml([], hangup=True)  # the call's final notification: nothing left to play
+    try:
+        t = _answer(svc, "africastalking", session_id, phone, form.get("dtmfDigits", ""))
+    except CallMismatch:
+        return Response("sessionId belongs to another number\n", 400, mimetype="text/plain")
+    if t is None:
+        return at_xml(pieces(svc, _apology(svc, phone), audio.AT_TTS), hangup=True)
+    return at_xml(pieces(svc, t.answer.clips, audio.AT_TTS), hangup=t.hangup)
+
+
+def at_callback_url() -> str:
+    base = services.get().config["PUBLIC_BASE_URL"].rstrip("/") or request.host_url.rstrip("/")
+    token = request.args.get("token", "")
+    return f"{base}{request.path}" + (f"?token={token}" if token else "")
+
+
+def at_xml(found: list[Piece], hangup: bool) -> Response:
+    root = ElementTree.Element("Response")
+    url = at_callback_url()
+    target = root if hangup else ElementTree.SubElement(root, "GetDigits", timeout=str(GATHER_SECONDS),
+                                                        finishOnKey="#", numDigits="1", callbackUrl=url)  # fmt: skip
+    for piece in found:
+        if piece.url:
+            ElementTree.SubElement(target, "Play", url=piece.url)
+        else:
+            ElementTree.SubElement(target, "Say").text = piece.text
+    if not hangup:
+        # GetDigits with no key moves on without calling back: come back with no digits (= no input).
+        ElementTree.SubElement(root, "Redirect").text = url
+    # Without a following action the call ends, which is the goodbye's hang-up.
+    body = ElementTree.tostring(root, encoding="unicode", xml_declaration=False)
+    return Response('<?xml version="1.0" encoding="UTF-8"?>' + body, mimetype="application/xml")
+
+
+# -- recordings ---------------------------------------------------------------------------------------
+
+
+@bp.get("/audio/<lang>/<name>")
+def recording(lang: str, name: str):
+    return _send(lang, name, placeholder=False)
+
+
+@bp.get("/audio/<lang>/placeholder/<name>")
+def placeholder(lang: str, name: str):
+    return _send(lang, name, placeholder=True)
+
+
+def _send(lang: str, name: str, placeholder: bool):
+    svc = services.get()
+    if lang not in svc.catalog.languages or not _FILE.match(name):
+        abort(404)
+    folder = svc.config["CONTENT_DIR"]
+    directory = audio.placeholder_root(folder) / lang if placeholder else audio.audio_dir(folder, lang)
+    # Recordings change only with a release; placeholders whenever someone renders them again.
+    return send_from_directory(directory, name, max_age=300 if placeholder else 86_400, etag=True, conditional=True)
