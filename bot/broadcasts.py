@@ -119,8 +119,9 @@ def send_batch(svc: Services, broadcast_id: str, batch: int) -> str:
         enqueue_batches(svc, broadcast_id, [batch], f"-q{later.timestamp():.0f}", at=later)
         store.update(broadcast_id, quiet_until=f"{later.timestamp():.0f}")
         return "quiet"
+    run = store.new_run()
     for phone in [*audience, ""]:
-        outcome, lang = store.step(broadcast_id, groups, settled, phone)
+        outcome, lang = store.step(broadcast_id, groups, settled, phone, run=run)
         settled = None
         if outcome in STOPPED:
             return outcome
@@ -134,7 +135,7 @@ def send_batch(svc: Services, broadcast_id: str, batch: int) -> str:
         result = svc.provider.send(phone, body, {"broadcast_id": broadcast_id, "topic": info["topic"],
                                                  "message": info["message"]})  # fmt: skip
         if result.outcome is Outcome.RETRY:
-            store.step(broadcast_id, groups, Settled.released(phone), "")
+            store.step(broadcast_id, groups, Settled.released(phone), "", run=run)
             raise TransientSendError(result.reason)
         code, figure = SETTLE[result.outcome]
         entry = LogEntry("out", "sms", phone, "", "broadcast", info["topic"], info["message"],

@@ -46,13 +46,14 @@ def test_a_broadcast_step_whose_answer_was_lost_claims_and_counts_once(lossy):
     broadcasts = Broadcasts(lossy)
     bid = sending_broadcast(lossy)
     lose_next_answer()
-    assert broadcasts.step(bid, ["lira"], None, PHONES[0]) == ("go", "")  # not "skip": the claim is its own
+    run = broadcasts.new_run()
+    assert broadcasts.step(bid, ["lira"], None, PHONES[0], run=run) == ("go", "")  # not "skip": its own claim
     assert LostAnswerConnection.lost == 1
     assert broadcasts.get(bid)["inflight"] == "1"
 
     settled = Settled(PHONES[0], RecipientState.SENT.value, "sent", "SM1", sent_entry(PHONES[0], bid))
     lose_next_answer()
-    assert broadcasts.step(bid, ["lira"], settled, PHONES[1]) == ("go", "")
+    assert broadcasts.step(bid, ["lira"], settled, PHONES[1], run=run) == ("go", "")
     assert LostAnswerConnection.lost == 2
     info = broadcasts.get(bid)
     assert (info["sent"], info["inflight"]) == ("1", "1")
@@ -61,18 +62,21 @@ def test_a_broadcast_step_whose_answer_was_lost_claims_and_counts_once(lossy):
     assert sent_fields(lossy, "SM1")["broadcast"] == bid
 
 
-def test_a_broadcast_step_run_twice_with_the_same_token_answers_the_same_and_counts_once(services):
+def test_a_broadcast_step_run_twice_answers_the_same_and_counts_once(services):
     store = services.store
     broadcasts = Broadcasts(store)
     bid = sending_broadcast(store)
-    assert broadcasts.step(bid, ["lira"], None, PHONES[0], token="claim-1") == ("go", "")
+    assert broadcasts.step(bid, ["lira"], None, PHONES[0], run="r1") == ("go", "")
     settled = Settled(PHONES[0], RecipientState.SENT.value, "sent", "SM1", sent_entry(PHONES[0], bid))
-    first = broadcasts.step(bid, ["lira"], settled, PHONES[1], token="settle-1")
-    again = broadcasts.step(bid, ["lira"], settled, PHONES[1], token="settle-1")
+    first = broadcasts.step(bid, ["lira"], settled, PHONES[1], run="r1")
+    again = broadcasts.step(bid, ["lira"], settled, PHONES[1], run="r1")
     assert first == again == ("go", "")
+    assert broadcasts.step(bid, ["lira"], None, PHONES[1], run="r2") == ("skip", "")  # another run's claim
     info = broadcasts.get(bid)
     assert (info["sent"], info["inflight"], info["excluded"]) == ("1", "1", "0")
     assert len(LogQuery(store).person(PHONES[0])) == 1
+    broadcasts.step(bid, ["lira"], None, "", run="r1")  # the run ends: its claim field goes
+    assert not [f for f in broadcasts.get(bid) if f.startswith("claim:")]
 
 
 def test_a_send_record_whose_answer_was_lost_logs_once(lossy):
@@ -84,10 +88,11 @@ def test_a_send_record_whose_answer_was_lost_logs_once(lossy):
     assert LogQuery(lossy).length() == 1
 
 
-def test_a_send_record_run_twice_with_the_same_token_logs_and_opts_out_once(services):
+@pytest.mark.parametrize("provider_id", ["SM3", ""])  # a gateway id, or none (a refusal, a simulator)
+def test_a_send_record_run_twice_logs_and_opts_out_once(services, provider_id):
     store, phone = services.store, PHONES[1]
     entry = LogEntry("out", "sms", phone, "tip", "subscription", status="opted_out")
     for _ in range(2):
-        Sends(store).record(phone, entry, "SM3", opted_out=True, token="send-1")
+        Sends(store).record(phone, entry, provider_id, opted_out=True, token="send-1")
     assert len(LogQuery(store).person(phone)) == 1
     assert store.profile_fields(phone)["rev"] == "1"  # the opt-out moved the profile's revision once

@@ -1,10 +1,14 @@
-"""Providers that send nothing: the console (development) and a JSON-lines recording (tests, demos)."""
+"""Providers that send nothing: the console (development) and a JSON-lines recording (tests, demos).
+
+Their message ids are unique across processes, like a gateway's: a send is recorded once per id.
+"""
 
 from __future__ import annotations
 
 import fcntl
 import itertools
 import json
+import os
 import sys
 import time
 from collections.abc import Mapping
@@ -22,7 +26,7 @@ class ConsoleProvider:
 
     def send(self, to: str, body: str, meta: Mapping[str, str]) -> SendResult:
         print(f"--- SMS to {mask(to)} ---\n{body}\n", file=self.stream, flush=True)
-        return SendResult(Outcome.SENT, provider_id=f"console-{next(self._ids)}")
+        return SendResult(Outcome.SENT, provider_id=f"console-{os.getpid()}-{next(self._ids)}")
 
 
 class RecordProvider:
@@ -40,7 +44,7 @@ class RecordProvider:
             f.write(line)
             f.flush()
             fcntl.flock(f, fcntl.LOCK_UN)
-        return SendResult(Outcome.SENT, provider_id=f"record-{time.time_ns()}")
+        return SendResult(Outcome.SENT, provider_id=f"record-{os.getpid()}-{time.time_ns()}")
 
 
 class NullProvider:
@@ -52,4 +56,4 @@ class NullProvider:
         self._ids = itertools.count(1)
 
     def send(self, to: str, body: str, meta: Mapping[str, str]) -> SendResult:
-        return SendResult(Outcome.SENT, provider_id=f"null-{next(self._ids)}")
+        return SendResult(Outcome.SENT, provider_id=f"null-{os.getpid()}-{next(self._ids)}")

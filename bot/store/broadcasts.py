@@ -42,18 +42,16 @@ RELEASE = "r"  # not a state: the claim is dropped and the recipient tried again
 
 # One round trip per recipient: record what happened to the previous one, then claim the
 # next. A claim marks the recipient in flight before the provider is called, so a worker
-# killed mid-send leaves it in flight: never sent again, counted as unknown. A step run
-# twice (redis-py resends it after a connection error) answers the same and counts once.
-# KEYS: broadcast, recipients, optouts, log, sent(prev id), profile(prev), profile(next), log index(prev),
-#       once, groups...
+# killed mid-send leaves it in flight: never sent again, counted as unknown.
+# A step run twice (redis-py resends it after a connection error) changes nothing more and
+# answers the same: the previous recipient is settled only while in flight, and the batch
+# run's last claim (the broadcast's field claim:<run>) tells its own claim from another's.
+# KEYS: broadcast, recipients, optouts, log, sent(prev id), profile(prev), profile(next), log index(prev), groups...
 # ARGV: prev phone, prev code (a RecipientState, or RELEASE), prev figure, prev provider id,
-#       log maxlen, minid, retention ms, sent ttl, now, next phone, broadcast id, once ttl, log fields...
+#       log maxlen, minid, retention ms, sent ttl, now, next phone, broadcast id, claim field, log fields...
 _STEP = (
-    lua.ONCE
-    + lua.LOG
+    lua.LOG
     + """
-local kept = once_answer(KEYS[9])
-if kept then return kept end
 local prev = ARGV[1]
 if prev ~= '' and redis.call('HGET', KEYS[2], prev) == 'i' then
   redis.call('HINCRBY', KEYS[1], 'inflight', -1)
@@ -73,22 +71,32 @@ if prev ~= '' and redis.call('HGET', KEYS[2], prev) == 'i' then
   end
 end
 local nxt = ARGV[10]
-if nxt == '' then return answer(KEYS[9], ARGV[12], 'none', '') end
+if nxt == '' then
+  redis.call('HDEL', KEYS[1], ARGV[12])
+  return {'none', ''}
+end
+if redis.call('HGET', KEYS[1], ARGV[12]) == nxt and redis.call('HGET', KEYS[2], nxt) == 'i' then
+  return {'go', redis.call('HGET', KEYS[7], 'lang') or ''}  -- this run's own claim, answered again
+end
 local status = redis.call('HGET', KEYS[1], 'status')
-if status ~= 'sending' then return answer(KEYS[9], ARGV[12], status or 'missing', '') end
-if redis.call('HEXISTS', KEYS[2], nxt) == 1 then return answer(KEYS[9], ARGV[12], 'skip', '') end
+if status ~= 'sending' then
+  redis.call('HDEL', KEYS[1], ARGV[12])  -- the run stops here
+  return {status or 'missing', ''}
+end
+if redis.call('HEXISTS', KEYS[2], nxt) == 1 then return {'skip', ''} end
 local member = false
-for k = 10, #KEYS do
+for k = 9, #KEYS do
   if redis.call('SISMEMBER', KEYS[k], nxt) == 1 then member = true break end
 end
 if not member or redis.call('SISMEMBER', KEYS[3], nxt) == 1 or redis.call('HGET', KEYS[7], 'invalid') == '1' then
   redis.call('HSET', KEYS[2], nxt, 'x')
   redis.call('HINCRBY', KEYS[1], 'excluded', 1)
-  return answer(KEYS[9], ARGV[12], 'excluded', '')
+  return {'excluded', ''}
 end
 redis.call('HSET', KEYS[2], nxt, 'i')
 redis.call('HINCRBY', KEYS[1], 'inflight', 1)
-return answer(KEYS[9], ARGV[12], 'go', redis.call('HGET', KEYS[7], 'lang') or '')
+redis.call('HSET', KEYS[1], ARGV[12], nxt)
+return {'go', redis.call('HGET', KEYS[7], 'lang') or ''}
 """
 )
 
@@ -222,11 +230,11 @@ class Broadcasts:
         return [r.decode() for r in rows]
 
     def step(self, broadcast_id: str, groups: list[str], settled: Settled | None, next_phone: str, *,
-             token: str = "") -> tuple[str, str]:  # fmt: skip
+             run: str) -> tuple[str, str]:  # fmt: skip
         """Record `settled`, then claim `next_phone`: ("go", lang), or why not (skip, excluded, paused...).
 
-        `token` names this call (a new one by default): a second run with the same token
-        answers what the first did and changes nothing.
+        `run` names the batch run making the claims (one per `send_batch` call, see `new_run`):
+        a step it repeats finds its own claim and answers "go" again.
         """
         k = self.keys
         prev = settled.phone if settled else ""
@@ -235,14 +243,19 @@ class Broadcasts:
                 k.profile(prev) if prev else k.broadcast(broadcast_id),
                 k.profile(next_phone) if next_phone else k.broadcast(broadcast_id),
                 k.log_index(prev) if prev else k.broadcast(broadcast_id),
-                k.once(token or lua.token()), *(k.group(g) for g in groups)]  # fmt: skip
+                *(k.group(g) for g in groups)]  # fmt: skip
         now = time.time()
         log = flat(settled.log.fields()) if settled and settled.log else []
         args = [prev, settled.code if settled else "", settled.figure if settled else "",
                 settled.provider_id if settled else "", *log_args(self.store, now), SENT_TTL, f"{now:.3f}",
-                next_phone, broadcast_id, lua.ONCE_TTL, *log]  # fmt: skip
+                next_phone, broadcast_id, k.claim_field(run), *log]  # fmt: skip
         outcome, lang = self._step(keys=keys, args=args)
         return outcome.decode(), lang.decode()
+
+    @staticmethod
+    def new_run() -> str:
+        """A name for one run of a batch, for `step`."""
+        return lua.token()
 
     def batch_done(self, broadcast_id: str, batch: int) -> bool:
         k = self.keys

@@ -77,7 +77,7 @@ class Keys:
         return f"{self.prefix}rate:{name}"
 
     def once(self, token: str) -> str:
-        """A script's answer, kept so a run repeated by a client retry does nothing twice."""
+        """A send record without a gateway id was made: a client's resend of it does nothing."""
         return f"{self.prefix}once:{token}"
 
     # -- field workers and groups ---------------------------------------------------------
@@ -138,6 +138,11 @@ class Keys:
     def broadcast_prefix(self) -> str:
         """`broadcast(id)` is this and the id: for a script that learns the id from a sent record."""
         return self.broadcast("")
+
+    @staticmethod
+    def claim_field(run: str) -> str:
+        """A field of `broadcast(id)`: the recipient a batch run claimed last (gone when the run ends)."""
+        return f"claim:{run}"
 
     def audience(self, broadcast_id: str) -> str:
         return f"{self.prefix}broadcast:{broadcast_id}:audience"

@@ -1,34 +1,18 @@
 """Lua shared by the scripts that log a message, record a send or hear of an opt-out, so they cannot drift.
 
-Every script that changes figures or appends to the log is made safe to run twice: redis-py
-resends a command after a connection error, and a script that ran but whose answer was lost
-would otherwise count twice. Such a script takes a token (new for each call, the same in the
-client's resend) and keeps its answer under `Keys.once(token)`: a second run returns that
-answer and changes nothing. The conversation commit needs no token: its dedupe marker and
-profile revision already make a second run a no-op.
+Every script that changes figures or appends to the log is safe to run twice: redis-py
+resends a command after a connection error (when its client retries), and a script that
+ran but whose answer was lost would otherwise count twice. Each finds in Redis whether it
+already ran: the conversation commit its dedupe marker and the profile's revision, a send
+record the message's delivery record (or a `Keys.once` marker when the gateway gave no
+id), a broadcast step the recipient's state and the claim its batch run made.
 """
 
 from __future__ import annotations
 
 import uuid
 
-ONCE_TTL = 3600  # seconds a script's answer is kept for a resend: a client resends within seconds
-
-# ONCE: call first with the once key; returns the kept answer (a table) or nil.
-# ANSWER: keeps the answer (a flat table of strings) and returns it.
-ONCE = """
-local function once_answer(key)
-  local kept = redis.call('LRANGE', key, 0, -1)
-  if #kept > 0 then return kept end
-  return nil
-end
-local function answer(key, ttl, ...)
-  local reply = {...}
-  redis.call('RPUSH', key, unpack(reply))
-  redis.call('EXPIRE', key, ttl)
-  return reply
-end
-"""
+ONCE_TTL = 600  # seconds a send's once-marker is kept: a client resends within seconds
 
 LOG = """
 local function append_log(log, index, maxlen, minid, ttl_ms, entry)

@@ -14,17 +14,21 @@ if TYPE_CHECKING:
 
 SENT_TTL = 7 * 86_400  # delivery reports can arrive days late
 
-# An outbound SMS and what the gateway said, once however often the client resends it.
+# An outbound SMS and what the gateway said, once however often the client resends it: a
+# message the gateway gave an id is recorded once its delivery record exists; one without
+# an id (refused, simulated) leaves a short-lived once-marker instead.
 # KEYS: log, log index, sent (or the index when there is no provider id), profile, optouts,
 #       once, reply progress (or the once key when this send is not part of a queued reply).
 # ARGV: maxlen, minid, retention ms, sent ttl, phone, provider id, status, broadcast,
 #       o (opted out) v (invalid) or '', now, once ttl, parts sent (or ''), progress ttl, log fields...
 _SEND = (
-    lua.ONCE
-    + lua.LOG
+    lua.LOG
     + """
-local kept = once_answer(KEYS[6])
-if kept then return kept end
+if ARGV[6] ~= '' then
+  if redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
+elseif not redis.call('SET', KEYS[6], '1', 'NX', 'EX', ARGV[11]) then
+  return 0
+end
 local entry = {}
 for j = 14, #ARGV do entry[#entry + 1] = ARGV[j] end
 append_log(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3], entry)
@@ -34,7 +38,7 @@ if ARGV[9] == 'v' then redis.call('HSET', KEYS[4], 'invalid', '1') end
 if ARGV[12] ~= '' and tonumber(redis.call('GET', KEYS[7]) or '0') < tonumber(ARGV[12]) then
   redis.call('SET', KEYS[7], ARGV[12], 'EX', ARGV[13])
 end
-return answer(KEYS[6], ARGV[11], 'recorded')
+return 1
 """
 )
 
