@@ -12,6 +12,7 @@ import click
 from bot import segments, settings
 from bot.cli_audio import audio_group
 from bot.cli_content import content_group
+from bot.cli_shared import deployment_services as _services
 
 
 @click.group()
@@ -116,19 +117,6 @@ def chat(phone: str) -> None:
             click.echo(part)
         if not reply.parts:
             click.secho("[no reply]", fg="cyan", err=True)
-
-
-def _services():
-    """The services of the running deployment: REDIS_URL, or the embedded Valkey of a running `factsbot dev`."""
-    from bot import embedded, services
-
-    url = embedded.existing_url()
-    if not url:
-        # A server started for this command alone would vanish with it, and what it wrote with it.
-        raise click.ClickException(
-            "no Redis to use: set REDIS_URL, or start the service (scripts/serve) and run this beside it"
-        )
-    return services.build({**settings.from_env(), "REDIS_URL": url})
 
 
 def _phone(value: str) -> str:

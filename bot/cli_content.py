@@ -76,7 +76,7 @@ def _summary(code: str, lang, texts: bool) -> None:
 def content_publish() -> None:
     """Check CONTENT_DIR and, if it is sound, have every web process and worker read it again."""
     from bot import content
-    from bot.cli import _services
+    from bot.cli_shared import deployment_services as _services
 
     svc = _services()
     try:

@@ -56,3 +56,44 @@ def test_a_danger_sign_is_answered_and_logged_as_urgent(services, client):
     assert "999 / 112" in reply
     events = [e["event"] for _, e in person_log(services.store, "+254712345678")]
     assert events == ["urgent", "urgent"], "the message in and the answer out"
+
+
+def _imports(path: Path, package: str, modules: set[str]) -> set[str]:
+    """The bot modules `path` imports, at import or call time (TYPE_CHECKING blocks are not imports)."""
+    found: set[str] = set()
+
+    def visit(nodes) -> None:
+        for node in nodes:
+            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+                continue
+            if isinstance(node, ast.Import):
+                found.update(a.name for a in node.names if a.name in modules)
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                subs = {f"{node.module}.{a.name}" for a in node.names} & modules
+                found.update(subs or ({node.module} & modules))
+            visit(ast.iter_child_nodes(node))
+
+    visit(ast.parse(path.read_text(encoding="utf-8")).body)
+    return found - {package}
+
+
+def test_no_import_cycles_in_bot():
+    """The SMS orchestration in the composition root once tied every feature into one cycle; none may return."""
+    root = Path(services.__file__).parent
+    names = {p: ".".join(("bot", *p.relative_to(root).with_suffix("").parts)).removesuffix(".__init__")
+             for p in root.rglob("*.py")}  # fmt: skip
+    modules = set(names.values())
+    graph = {name: _imports(path, name, modules) for path, name in names.items()}
+
+    def reaches(start: str, goal: str) -> bool:
+        seen, todo = set(), list(graph[start])
+        while todo:
+            current = todo.pop()
+            if current == goal:
+                return True
+            if current not in seen:
+                seen.add(current)
+                todo.extend(graph[current])
+        return False
+
+    assert [m for m in sorted(modules) if reaches(m, m)] == []

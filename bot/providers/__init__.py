@@ -8,30 +8,10 @@ gateway gave: only for a transport failure worth retrying (`TransientError`).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from enum import Enum
-from typing import Protocol
 
+from bot.providers.base import Outcome, Provider, SendResult
 
-class Outcome(str, Enum):
-    SENT = "sent"  # accepted by the gateway
-    RETRY = "retry"  # try again later (rate limit, gateway trouble)
-    OPTED_OUT = "opted_out"  # the gateway says this person opted out: stop sending to them
-    INVALID = "invalid"  # not a number we can reach: stop sending to it
-    FAILED = "failed"  # refused for another reason; do not retry
-
-
-@dataclass(frozen=True)
-class SendResult:
-    outcome: Outcome
-    provider_id: str = ""  # the gateway's message id, for delivery reports
-    reason: str = ""  # in plain words, for operators
-
-
-class Provider(Protocol):
-    name: str
-
-    def send(self, to: str, body: str, meta: Mapping[str, str]) -> SendResult: ...
+__all__ = ["Outcome", "Provider", "SendResult", "from_config"]
 
 
 def from_config(config: Mapping) -> Provider:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 import requests
 
-from bot.providers import Outcome, SendResult
+from bot.providers.base import Outcome, SendResult
 
 SENT = {100, 101, 102}
 RETRY = {401, 405, 500, 501, 502}  # risk hold, balance, gateway trouble: may pass later

@@ -14,7 +14,7 @@ import time
 from collections.abc import Mapping
 
 from bot.phones import mask
-from bot.providers import Outcome, SendResult
+from bot.providers.base import Outcome, SendResult
 
 
 class ConsoleProvider:

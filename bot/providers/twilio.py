@@ -8,7 +8,7 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from bot.providers import Outcome, SendResult
+from bot.providers.base import Outcome, SendResult
 
 # Error codes with a meaning for us (twilio.com/docs/api/errors); anything else 4xx fails.
 OPTED_OUT = {"21610"}
