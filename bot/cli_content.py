@@ -139,7 +139,8 @@ def content_sheet(code: str, out: str | None, folder: str | None) -> None:
         return
     buffer = io.StringIO(newline="")
     sheet.write(catalog, code, buffer)
-    click.get_binary_stream("stdout").write(buffer.getvalue().encode(sheet.ENCODING))
+    sys.stdout.buffer.write(buffer.getvalue().encode(sheet.ENCODING))  # bytes: the BOM whatever the terminal
+    sys.stdout.flush()
 
 
 @content_group.command("signoff")

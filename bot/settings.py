@@ -72,6 +72,12 @@ SETTINGS = (
     Setting("LOG_MAX_ENTRIES", 1_000_000, "the message log keeps at most about this many entries", int),
     Setting("CONTENT_DIR", str(ROOT / "messages"), "folder of topics and key messages"),
     Setting("CONTENT_CHECK_SECONDS", 10, "seconds between a process's checks for content an admin published", int),
+    Setting(
+        "CONTENT_REQUIRE_REVIEW",
+        False,
+        "production: a translated key message nobody has signed off (reviewed_by) is sent in English",
+        bool,
+    ),
     Setting("DEFAULT_LANGUAGE", "en", "language of a new person and the fallback for missing texts"),
     Setting(
         "COUNTRY_LANGUAGES",
@@ -88,6 +94,11 @@ SETTINGS = (
     Setting("SUPPORT_CONTACT", "", "where HELP tells people to get help (empty: each language's support_contact)"),
     Setting("CHILD_HELPLINE", "", "child helpline for every country, overriding messages/helplines.yaml"),
     Setting("EMERGENCY_NUMBER", "", "emergency number for every country, overriding messages/helplines.yaml"),
+    Setting(
+        "MALARIA_COUNTRIES",
+        "AO,BF,BI,BJ,CD,CF,CG,CI,CM,ET,GA,GH,GM,GN,GQ,GW,IN,KE,LR,MG,ML,MW,MZ,NE,NG,RW,SD,SL,SN,SO,SS,TD,TG,TZ,UG,ZM,ZW",
+        "where malaria is endemic (ISO codes): FEVER leads to the malaria tip there, general fever advice elsewhere",
+    ),
     Setting("PORT", 5000, "port of `factsbot dev`", int),
 )
 

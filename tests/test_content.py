@@ -162,7 +162,8 @@ messages:
 def test_placeholders_must_match_english(broken):
     pt = broken / "pt"
     pt.mkdir()
-    (pt / "system.yaml").write_text("topic_end: >-\n  Fim de {assunto}.\nwelcome: Bem-vindo {nome}.\n", encoding="utf-8")
+    texts = "topic_end: >-\n  Fim de {assunto}.\nwelcome: Bem-vindo {nome}.\n"
+    (pt / "system.yaml").write_text(texts, encoding="utf-8")
     found = problems_of(broken)
     # topic_end's placeholders are the app's (in every language); others are held to English's.
     assert any("topic_end: placeholders ['assunto'] are not among those the app fills" in p for p in found), found

@@ -82,6 +82,8 @@ def read_yaml(path: Path, root: Path, problems: list[Problem]):
         mark = getattr(e, "problem_mark", None)
         place = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problems.append(Problem(rel(path, root), place, f"not valid YAML: {getattr(e, 'problem', e)}"))
+    except ValueError as e:  # a value YAML recognises but cannot build, like the date 2026-13-01
+        problems.append(Problem(rel(path, root), "", f"not valid YAML: {e} (put such a value in quotes)"))
     return None
 
 

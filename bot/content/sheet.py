@@ -123,7 +123,7 @@ def apply(folder: str | Path, catalog: Catalog, code: str, record: dict[str, tup
     return sorted(edited)
 
 
-_ITEM = r"^(?P<dash>[ ]*)-(?P<gap>[ ]+)id:[ ]*(?P<q>['\"]?){id}(?P=q)[ ]*(#.*)?$"
+_ITEM = r"^(?P<dash>[ ]*)-(?P<gap>[ ]+)id:[ ]*(?P<q>['\"]?){id}(?P=q)[ ]*(#.*)?\r?$"
 
 
 def set_review(text: str, message_id: str, by: str, on: str) -> str:

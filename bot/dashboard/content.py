@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from bot import content, segments, services
+from bot import content, segments, services, settings
 from bot.dashboard.access import Role, protect, requires
 from bot.store import Audit
 
@@ -38,8 +38,11 @@ def index():
     catalog = svc.catalog
     code = request.args.get("lang", "en")
     lang = catalog.languages.get(code) or catalog.language("en")
+    countries = [country for country, _ in settings.pairs(svc.config["COUNTRY_LANGUAGES"])]
+    progress = {code: one.review_progress() for code, one in catalog.languages.items()}  # (signed off, total)
     return render_template("dashboard/content.html", catalog=catalog, lang=lang, badges=badges(lang),
-                           problems=problems(svc.config["CONTENT_DIR"]))  # fmt: skip
+                           problems=problems(svc.config["CONTENT_DIR"]), warnings=content.warnings(catalog, countries),
+                           progress=progress)  # fmt: skip
 
 
 @bp.post("/content/reload")
