@@ -55,6 +55,20 @@ SETTINGS = (
     Setting(
         "USSD_RESUME_SECONDS", 600, "a number that dials again within this time may continue where it left off", int
     ),
+    Setting(
+        "VOICE_ENABLED",
+        False,
+        "answer calls at /voice/twilio and /voice/africastalking; recordings become required",
+        bool,
+    ),
+    Setting(
+        "VOICE_RESUME_SECONDS", 600, "a number that calls again within this time may go on where its call dropped", int
+    ),
+    Setting(
+        "AUDIO_BASE_URL",
+        "",
+        "where recordings are served from (a CDN mirroring messages/<lang>/audio/); default the app",
+    ),
     Setting("DRIP_INTERVAL_DAYS", 7, "days between a subscription's tips", int),
     Setting("DRIP_FIRST_DELAY_SECONDS", 3600, "when a new subscription's first tip is due", int),
     Setting("QUIET_HOURS", "21-8", "no subscription tips between these local hours (start-end, 24h clock)"),
