@@ -227,6 +227,10 @@ def test_broken_session_data_starts_again():
     assert Session.from_dict({"state": "bogus"}) == Session()
     assert Session.from_dict(None) == Session()
     assert Session.from_dict(MALARIA.to_dict()) == MALARIA
+    asked = replace(MALARIA, join_pending="hiv")
+    assert Session.from_dict(asked.to_dict()) == asked
+    older = {k: v for k, v in MALARIA.to_dict().items() if k != "join_pending"}  # saved before private topics
+    assert Session.from_dict(older) == MALARIA
 
 
 @pytest.mark.parametrize("text", ["MORE", "BACK", "NEXT", "2", "JOIN", "hello"])
