@@ -113,3 +113,29 @@ def test_a_danger_word_that_would_hijack_a_command_or_match_nothing_is_refused(t
     words.write_text(text + f"\ndanger: [NOT BREATHING, {bad}]\n", encoding="utf-8")
     found = [str(p) for p in content.check(folder)[1]]
     assert any(p.startswith("messages/en/words.yaml: danger:") and why in p for p in found), found
+
+
+@pytest.mark.parametrize(
+    "lang, urgent, ordinary",
+    [
+        ("en", "my baby is not breathing", "I am not feeling well"),
+        ("fr", "mon bébé ne respire plus", "je ne me sens pas bien"),
+        ("sw", "mtoto hapumui", "sijisikii vizuri"),
+        ("hi", "बच्चा सांस नहीं ले रहा", "मुझे अच्छा नहीं लग रहा"),
+        ("hi", "bachcha saans nahi le raha", "mujhe accha nahi lag raha"),
+    ],
+)
+def test_the_real_danger_words_of_every_language(lang, urgent, ordinary):
+    language = content.load(ROOT / "messages").language(lang)
+    assert language.is_danger(urgent) and not language.is_danger(ordinary)
+    assert language.is_danger("my baby is not breathing")  # English danger words work in every language
+
+
+def test_english_must_have_the_new_texts(tmp_path):
+    import shutil
+
+    folder = tmp_path / "messages"
+    shutil.copytree(ROOT / "messages", folder)
+    system = folder / "en" / "system.yaml"
+    system.write_text(system.read_text(encoding="utf-8").replace("\nurgent:", "\nurgent_gone:"), encoding="utf-8")
+    assert "messages/en/system.yaml: urgent: missing" in [str(p) for p in content.check(folder)[1]]

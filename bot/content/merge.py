@@ -22,6 +22,9 @@ REQUIRED_TEXTS = (
     "more_marker", "sms_sent", "joined", "left", "join_which", "invite_accepted",
     "ussd_resume", "fw_usage", "fw_not_your_group", "fw_welcome", "fw_invited", "fw_no_broadcast",
     "fw_bad_number", "fw_preview", "fw_dropped", "fw_limit", "fw_queued", "fw_queued_quiet",
+    # issue 9: urgent replies, countries without numbers, discreet topics, the language's support contact
+    "urgent", "urgent_no_number", "helpline_no_number", "message_discreet", "ussd_message_discreet",
+    "join_discreet_confirm", "fw_discreet_warning", "support_contact",
 )  # fmt: skip
 
 
