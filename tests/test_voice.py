@@ -382,3 +382,18 @@ def test_only_recordings_are_served(voice_app, path):
 def test_the_key_names_are_fixed(svc):
     k = svc.store.keys
     assert k.voice_resume("+254712345678") == f"{k.prefix}voiceresume:+254712345678"
+
+
+def test_a_call_request_costs_two_redis_round_trips(make_app, plain, config):
+    from bot import services
+    from bot.store import CountingConnection, counting_client
+
+    app = make_app(VOICE_ENABLED=True, CONTENT_DIR=str(plain), CONTENT_CHECK_SECONDS=3600)
+    app.extensions["factsbot"].store.redis.close()
+    app.extensions["factsbot"] = services.build(app.config, counting_client(config["REDIS_URL"]))
+    call = TwilioCall(app.test_client(), CALLERS["en"])
+    call.press()  # loads the commit script once
+    for digits in ("1", "1", "2", "*", "", "0"):
+        before = CountingConnection.sends
+        call.press(digits)
+        assert CountingConnection.sends - before == 2, digits
