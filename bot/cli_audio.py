@@ -43,7 +43,9 @@ def audio_status(only: str, listing: bool, folder: str | None) -> None:
         stale = sum(r.stale for r in mine)
         states = (audio.State.RECORDED, audio.State.PLACEHOLDER, audio.State.TTS, audio.State.MISSING)
         summary = ", ".join(f"{counts[s]} {s}" for s in states)
-        tts = "" if code not in audio.TWILIO_TTS or code in audio.AT_TTS else " (text-to-speech on Twilio only)"
+        # Africa's Talking speaks English only: its French and Hindi callers hear only recordings.
+        tts = "" if code not in audio.TWILIO_TTS or code in audio.AT_TTS else (
+            " (text-to-speech on Twilio only: on Africa's Talking a clip without a recording is left out)")  # fmt: skip
         click.echo(f"{code}: {len(mine)} clips: {summary}, {stale} stale{tts}")
         for r in mine:
             if listing or r.state in (audio.State.MISSING, audio.State.PLACEHOLDER) or r.stale:
