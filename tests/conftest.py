@@ -23,11 +23,11 @@ from xml.etree import ElementTree
 
 import pytest
 import redis
-from rq import Queue, SimpleWorker
+from rq import Queue
 from rq.registry import ScheduledJobRegistry
 from twilio.request_validator import RequestValidator
 
-from bot import settings
+from bot import jobs, settings
 from bot.app import create_app
 from tests.fakes import FakeGateway, twilio_message
 
@@ -301,28 +301,15 @@ def make_services(make_app) -> Callable[..., object]:
 @pytest.fixture
 def services(app):
     """The app's services (what `drain` hands the jobs it runs)."""
-    from bot import jobs
-
-    svc = app.extensions["factsbot"]
-    if not hasattr(jobs, "use"):
-        yield svc
-        return
-    jobs.use(svc)  # the module-global services, until bot.jobs.SimpleWorker(services=) lands
-    yield svc
-    jobs.use(None)
+    return app.extensions["factsbot"]
 
 
 def queues(svc, *names: str) -> list[Queue]:
     return [svc.queue(name) for name in names or ("replies", "bulk")]
 
 
-def in_process_worker(svc, wanted: list[Queue]):
+def in_process_worker(svc, wanted: list[Queue]) -> jobs.SimpleWorker:
     """factsbot's in-process worker, handing each job these services (as `factsbot worker` hands its own)."""
-    from bot import jobs
-
-    if hasattr(jobs, "use"):  # see `services`
-        jobs.use(svc)
-        return SimpleWorker(wanted, connection=svc.store.redis)
     return jobs.SimpleWorker(wanted, services=svc)
 
 

@@ -9,8 +9,8 @@ import pytest
 
 from bot import broadcasts, jobs
 from bot.store import Broadcasts, FieldWorkers
-from tests.conftest import Phone, drain, recorded
-from tests.fakes import FakeGateway, twilio_error, twilio_message
+from tests.conftest import Phone, drain, recorded, twilio_settings
+from tests.fakes import twilio_error, twilio_message
 from tests.storeview import log_entries, sent_fields
 
 
@@ -109,17 +109,14 @@ def test_an_empty_audience_finishes_at_once(services):
     assert Broadcasts(services.store).get(bid)["status"] == "done"
 
 
-def test_transient_errors_are_retried_and_permanent_ones_recorded(services, config):
+def test_transient_errors_are_retried_and_permanent_ones_recorded(make_services, twilio_api):
     """Twilio answers 429 once, then 21610 for one person, 201 for the rest."""
+    api = twilio_api
+    api.replies = [twilio_error(20429, 429), (201, twilio_message), twilio_error(21610)]
+    services = make_services(**twilio_settings(api.url), SEND_MAX_ATTEMPTS=3, SEND_RETRY_SECONDS=0)
     members(services, "g", PHONES[:5])
-    replies = [twilio_error(20429, 429), (201, twilio_message), twilio_error(21610)]
-    with FakeGateway(replies, default=(201, twilio_message)) as api:
-        services.config = {**config, "SMS_PROVIDER": "twilio", "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
-                           "TWILIO_FROM": "+1500", "TWILIO_API_BASE": api.url, "SEND_MAX_ATTEMPTS": 3,
-                           "SEND_RETRY_SECONDS": 0}  # fmt: skip
-        services.__dict__.pop("provider", None)
-        bid = broadcasts.create(services, topic_id="malaria", number=1, groups=["g"], created_by="t")
-        drain(services, "bulk")  # the retry is scheduled; bursts with the scheduler pick it up
+    bid = broadcasts.create(services, topic_id="malaria", number=1, groups=["g"], created_by="t")
+    drain(services, "bulk")  # the retry is scheduled; bursts with the scheduler pick it up
     info = Broadcasts(services.store).get(bid)
     f = broadcasts.figures(info)
     assert (f["sent"], f["opted_out"], f["unknown"]) == (4, 1, 0) and info["status"] == "done"
@@ -130,18 +127,16 @@ def test_transient_errors_are_retried_and_permanent_ones_recorded(services, conf
     assert services.store.redis.sismember(services.store.keys.optouts(), opted)
 
 
-def test_delivery_reports_update_the_figures(services, config, client):
+def test_delivery_reports_update_the_figures(make_app, twilio_api):
     from urllib.parse import urlencode
 
     from tests.conftest import BASE_URL, sign
 
+    app = make_app(**twilio_settings(twilio_api.url))
+    services, client = app.extensions["factsbot"], app.test_client()
     members(services, "g", PHONES[:2])
-    with FakeGateway(default=(201, twilio_message)) as api:
-        services.config = {**config, "SMS_PROVIDER": "twilio", "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
-                           "TWILIO_FROM": "+1500", "TWILIO_API_BASE": api.url}  # fmt: skip
-        services.__dict__.pop("provider", None)
-        bid = broadcasts.create(services, topic_id="malaria", number=1, groups=["g"], created_by="t")
-        run_workers(services)
+    bid = broadcasts.create(services, topic_id="malaria", number=1, groups=["g"], created_by="t")
+    run_workers(services)
     first, second = (e["message_id"] for _, e in log_entries(services.store) if e.get("broadcast") == bid)
     form = {"MessageSid": first, "MessageStatus": "delivered"}
     path = "/sms/twilio/status"
@@ -165,11 +160,11 @@ def test_a_batch_waits_out_the_night_where_its_recipients_live(config, utc_hour,
         assert later > now and later.astimezone(ZoneInfo("Africa/Kampala")).strftime("%H:%M") == "08:00"
 
 
-def test_a_broadcast_started_at_night_is_held_until_morning_then_sent_once(services, config):
+def test_a_broadcast_started_at_night_is_held_until_morning_then_sent_once(make_services, config):
     # Quiet hours around this instant in Kampala, so the test holds at any hour CI runs; two hours
     # wide, so the clock turning an hour during the test changes nothing.
     local_hour = datetime.now(ZoneInfo("Africa/Kampala")).hour
-    services.config = {**config, "BROADCAST_QUIET_HOURS": f"{local_hour}-{(local_hour + 2) % 24}"}
+    services = make_services(BROADCAST_QUIET_HOURS=f"{local_hour}-{(local_hour + 2) % 24}")
     members(services, "gulu", PHONES[:10])
     bid = broadcasts.create(services, topic_id="malaria", number=1, groups=["gulu"], created_by="test")
     run_workers(services)
@@ -183,7 +178,7 @@ def test_a_broadcast_started_at_night_is_held_until_morning_then_sent_once(servi
     assert morning.hour == (local_hour + 2) % 24 and morning.minute == 0
 
     # Morning: RQ's scheduler moves the held batches to the queue (done here by hand), twice over.
-    services.config = config
+    services = make_services()  # the same deployment, its quiet hours over
     queue = services.queue("bulk")
     for job_id in held:
         job = queue.fetch_job(job_id)
@@ -196,9 +191,10 @@ def test_a_broadcast_started_at_night_is_held_until_morning_then_sent_once(servi
     assert Broadcasts(services.store).get(bid)["status"] == "done"
 
 
-def test_a_field_worker_is_told_when_a_night_broadcast_will_go(services, client, config):
+def test_a_field_worker_is_told_when_a_night_broadcast_will_go(make_app):
     local_hour = datetime.now(ZoneInfo("Africa/Kampala")).hour
-    services.config = {**config, "BROADCAST_QUIET_HOURS": f"{local_hour}-{(local_hour + 2) % 24}"}
+    app = make_app(BROADCAST_QUIET_HOURS=f"{local_hour}-{(local_hour + 2) % 24}")
+    services, client = app.extensions["factsbot"], app.test_client()
     FieldWorkers(services.store).add("+256700000002", "Amina", ["gulu"])
     members(services, "gulu", PHONES[:3])
     worker = Phone(client, "+256700000002")
