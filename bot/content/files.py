@@ -25,7 +25,11 @@ MESSAGE_FIELDS = ("id", "source", "confidence", "short", "detail")
 # A translation carries only its own words; sources, confidence and notes come from English.
 TRANSLATED_TOPIC_FIELDS = ("id", "chapter", "title", "label", "keywords", "messages")
 TRANSLATED_MESSAGE_FIELDS = ("id", "short", "detail")
-COMMANDS = ("opt_out", "opt_in", "help", "menu", "more", "next", "back", "language", "join", "leave", "decline")
+COMMANDS = ("opt_out", "opt_in", "help", "menu", "more", "next", "back", "language", "join", "leave", "decline",
+            "baby", "pregnant", "due", "loss", "forget")  # the last five: timed messages (bot/family.py)
+# Words that are a command only with a date or a number after them (BABY 12-03-2026, PREGNANT 20):
+# alone they may be a topic's keyword (PREGNANT, MIMBA).
+ARGUMENT_COMMANDS = ("baby", "pregnant", "due")
 ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
 # SMS each text may cost. English is the reference: one GSM-7 SMS per key message.
@@ -51,6 +55,8 @@ PLACEHOLDERS: dict[str, frozenset[str]] = {
     "join_discreet_confirm": frozenset({"days"}),
     "fw_discreet_warning": frozenset(),
     "support_contact": frozenset(),
+    "timed_baby": frozenset({"date", "per_week"}),
+    "timed_pregnancy": frozenset({"date", "per_week"}),
 }
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.content.files import COMMANDS, PLACEHOLDERS, Parts, placeholders
+from bot.content.files import ARGUMENT_COMMANDS, COMMANDS, PLACEHOLDERS, Parts, placeholders
 from bot.content.model import KeyMessage, Language, Problem, Topic
 from bot.content.words import Phrase, normalise_keyword
 
@@ -25,6 +25,12 @@ REQUIRED_TEXTS = (
     # issue 9: urgent replies, countries without numbers, discreet topics, the language's support contact
     "urgent", "urgent_no_number", "helpline_no_number", "message_discreet", "ussd_message_discreet",
     "join_discreet_confirm", "fw_discreet_warning", "support_contact",
+    # issue 13: a family's own question
+    "question_intro", "question_none", "question_helpdesk", "question_no_helpdesk", "question_hint",
+    # issue 11: registering for timed messages, a loss, FORGET (bot/family.py)
+    "timed_baby", "timed_pregnancy", "timed_usage", "timed_bad_date", "timed_bad_weeks", "timed_future_birth",
+    "timed_too_old", "timed_due_passed", "timed_due_too_far", "timed_loss", "timed_forget_ask", "timed_forgotten",
+    "ussd_timed_menu", "ussd_timed_birth", "ussd_timed_due",
 )  # fmt: skip
 
 
@@ -134,7 +140,7 @@ class Merger:
         return {n: tuple(dict.fromkeys((*own.get(n, ()), *english.get(n, ())))) for n in names}
 
     def index_keywords(self, language: Language) -> None:
-        reserved = frozenset().union(*language.commands.values())
+        reserved = frozenset().union(*(w for c, w in language.commands.items() if c not in ARGUMENT_COMMANDS))
         for topic in language.topics:
             for word in (*topic.keywords, topic.title, topic.label):
                 key = normalise_keyword(str(word))
