@@ -93,8 +93,11 @@ def test_no_drops_the_preview(services, worker):
     assert worker.text("YES") and Broadcasts(services.store).recent() == []
 
 
-def test_daily_limit(services, worker, config):
-    services.config = {**config, "FIELDWORKER_DAILY_BROADCASTS": 1}
+def test_daily_limit(make_app):
+    app = make_app(FIELDWORKER_DAILY_BROADCASTS=1)
+    services = app.extensions["factsbot"]
+    FieldWorkers(services.store).add(WORKER, "Amina", ["kisumu", "siaya"])
+    worker = Phone(app.test_client(), WORKER)
     worker.text("BC HYGIENE 1 KISUMU")
     assert "Sending now" in worker.text("YES")[0]
     worker.text("BC HYGIENE 2 KISUMU")
