@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from bot import dashboard, health, services, settings
+from bot import dashboard, health, persistence, services, settings
 from bot.channels import africastalking, twilio, voice
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,12 @@ def create_app(config: Mapping | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n, x_prefix=n)
 
     services.init_app(app)
+    if not settings.is_development(app.config):
+        svc = app.extensions["factsbot"]
+        try:
+            svc.persistence = persistence.check(svc.store.redis, app.config)
+        except persistence.VolatileRedis as e:
+            raise ConfigurationError(str(e)) from None
     app.register_blueprint(health.bp)
     app.register_blueprint(twilio.bp)
     app.register_blueprint(africastalking.bp)

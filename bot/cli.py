@@ -268,6 +268,13 @@ def worker(burst: bool) -> None:
     from bot.services import queue_name
 
     svc = _services()  # this worker's composition root: the services every job it runs is handed
+    if not settings.is_development(svc.config):
+        from bot import persistence
+
+        try:
+            svc.persistence = persistence.check(svc.store.redis, svc.config)
+        except persistence.VolatileRedis as e:
+            raise click.ClickException(str(e)) from None
     recovered = broadcasts.recover(svc)
     if recovered:
         click.echo(f"requeued unfinished batches of {', '.join(recovered)}", err=True)

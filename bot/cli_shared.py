@@ -7,17 +7,21 @@ from __future__ import annotations
 
 import click
 
-from bot import settings
+from bot import connection, settings
 
 
 def deployment_services():
     """The services of the running deployment: REDIS_URL, or the embedded Valkey of a running `factsbot dev`."""
     from bot import embedded, services
 
+    config = settings.from_env()
+    if connection.uses_sentinel(config):
+        return services.build(config)  # the primary the Sentinels name, as the web app and workers find it
     url = embedded.existing_url()
     if not url:
         # A server started for this command alone would vanish with it, and what it wrote with it.
         raise click.ClickException(
-            "no Redis to use: set REDIS_URL, or start the service (scripts/serve) and run this beside it"
+            "no Redis to use: set REDIS_URL or REDIS_SENTINELS, or start the service (scripts/serve) and run this "
+            "beside it"
         )
-    return services.build({**settings.from_env(), "REDIS_URL": url})
+    return services.build({**config, "REDIS_URL": url})

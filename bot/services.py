@@ -13,10 +13,11 @@ import redis
 from flask import Flask, current_app
 from rq import Queue
 
-from bot import content, providers, settings
+from bot import connection, content, providers, settings
 from bot.content import Catalog
 from bot.engine import Engine
 from bot.menu import Context
+from bot.persistence import Persistence
 from bot.render.sms import SmsRenderer
 from bot.render.ussd import UssdRenderer
 from bot.store import Store
@@ -34,6 +35,7 @@ class Services:
     context: Context
     content_generation: int = 0
     content_checked: float = field(default_factory=time.monotonic)
+    persistence: Persistence | None = None  # what the production start-up check found (bot.persistence)
 
     def refresh_content(self) -> None:
         """Read the content again if an admin has published an edit since it was read.
@@ -99,14 +101,9 @@ def job_id(config: Mapping, *parts: object) -> str:
     return re.sub(r"[^A-Za-z0-9_-]", "-", "-".join([config["REDIS_PREFIX"], *map(str, parts)]))
 
 
-def connect(url: str) -> redis.Redis:
-    # Short timeouts: a webhook must answer Twilio within 15 s even when Redis is gone.
-    return redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2, health_check_interval=30)
-
-
 def build(config: Mapping, client: redis.Redis | None = None) -> Services:
     """Everything a request, job or command needs, built once per process."""
-    store = Store(client or connect(config["REDIS_URL"]), config)
+    store = Store(client or connection.connect(config), config)
     try:
         generation = store.content_generation()
     except redis.RedisError:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot import quiet
+from bot import connection, quiet
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,6 +30,21 @@ SETTINGS = (
     Setting("SECRET_KEY", "", "Flask secret key; required in production"),
     Setting("REDIS_URL", "", "Redis or Valkey URL; unset in dev and tests starts an embedded Valkey"),
     Setting("REDIS_PREFIX", "factsbot:", "prefix of every key factsbot writes"),
+    Setting("REDIS_SENTINELS", "", "Sentinels (host:port,host:port,...): find the primary through them, not REDIS_URL"),
+    Setting("REDIS_SENTINEL_MASTER", "factsbot", "the name the Sentinels know the primary by"),
+    Setting("REDIS_SENTINEL_PASSWORD", "", "password of the Sentinels themselves (when they require one)"),
+    Setting("REDIS_USERNAME", "", "with Sentinels: the primary's ACL user (REDIS_URL carries it otherwise)"),
+    Setting("REDIS_PASSWORD", "", "with Sentinels: the primary's password (REDIS_URL carries it otherwise)"),
+    Setting("REDIS_DB", 0, "with Sentinels: the database number (REDIS_URL carries it otherwise)", int),
+    Setting("REDIS_TLS", False, "with Sentinels: TLS to the Sentinels and the primary (rediss:// otherwise)", bool),
+    Setting("REDIS_TLS_CA_CERTS", "", "with REDIS_TLS: the CA bundle that signed the servers' certificates"),
+    Setting(
+        "REDIS_WAIT_REPLICAS", 0, "replies, opt-outs and broadcast claims wait until this many replicas have them", int
+    ),
+    Setting("REDIS_WAIT_MS", 500, "longest such a write waits for its replicas; then it goes on and is counted", int),
+    Setting(
+        "ALLOW_VOLATILE_REDIS", False, "production: start even though Redis keeps nothing on disk (demos only)", bool
+    ),
     Setting("TWILIO_AUTH_TOKEN", "", "checks X-Twilio-Signature; required in production"),
     Setting("TWILIO_ACCOUNT_SID", "", "Twilio account that sends SMS (SMS_PROVIDER=twilio)"),
     Setting("TWILIO_FROM", "", "sender number or short code for outbound SMS"),
@@ -142,15 +157,21 @@ def problems(config: Mapping) -> list[str]:
     if config["FACTSBOT_ENV"] == "production":
         provider = sms_provider(config)
         # A deployment entirely on Africa's Talking has no Twilio token (its Twilio webhook then refuses all).
-        required = ("SECRET_KEY", "REDIS_URL") + (() if provider == "africastalking" else ("TWILIO_AUTH_TOKEN",))
+        required = ("SECRET_KEY",) + (() if provider == "africastalking" else ("TWILIO_AUTH_TOKEN",))
         for name in required:
             if not config.get(name):
                 found.append(f"{name} is required in production")
+        if not (config.get("REDIS_URL") or config.get("REDIS_SENTINELS")):
+            found.append("REDIS_URL (or REDIS_SENTINELS) is required in production")
         has_sender = config.get("TWILIO_FROM") or config.get("TWILIO_MESSAGING_SERVICE_SID")
         if provider == "twilio" and not (config.get("TWILIO_ACCOUNT_SID") and has_sender):
             found.append("SMS_PROVIDER=twilio needs TWILIO_ACCOUNT_SID and TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID")
         if provider == "africastalking" and not (config.get("AT_USERNAME") and config.get("AT_API_KEY")):
             found.append("SMS_PROVIDER=africastalking needs AT_USERNAME and AT_API_KEY")
+    try:
+        connection.sentinel_addresses(str(config.get("REDIS_SENTINELS") or ""))
+    except ValueError as e:
+        found.append(str(e))
     if sms_provider(config) not in PROVIDERS:
         found.append(f"SMS_PROVIDER must be one of {', '.join(PROVIDERS)}, not {sms_provider(config)!r}")
     bad = [item for item in codes(config["COUNTRY_LANGUAGES"]) if ":" not in item]

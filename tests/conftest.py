@@ -252,6 +252,9 @@ def config(redis_url, prefix, tmp_path) -> dict:
         "CHILD_HELPLINE": "",
         "EMERGENCY_NUMBER": "",
         "BROADCAST_QUIET_HOURS": "0-0",  # broadcasts go out whatever the hour CI runs at; one test sets it
+        # The machine's Redis (and the suite's embedded one) keep nothing on disk; test_persistence.py
+        # checks the refusal against servers of its own.
+        "ALLOW_VOLATILE_REDIS": True,
     }
 
 

@@ -67,5 +67,9 @@ def index():
     recent = [b for b in Broadcasts(svc.store).recent(200) if float(b.get("created_at") or 0) >= since]
     delivered = sum(int(b.get("delivered") or 0) for b in recent)
     sent = sum(int(b.get("sent") or 0) for b in recent)
+    durability = svc.persistence.warning() if svc.persistence else ""
+    wait_timeouts = [(name, svc.store.replicated.timeouts(n)) for name, n in WINDOWS]
     return render_template("dashboard/overview.html", windows=windows, traffic=traffic, topics=topics,
-                           caught_up=caught_up, delivered=delivered, sent=sent, broadcasts=len(recent))  # fmt: skip
+                           caught_up=caught_up, delivered=delivered, sent=sent, broadcasts=len(recent),
+                           durability=durability, wait_timeouts=wait_timeouts,
+                           waits=svc.store.replicated.replicas)  # fmt: skip

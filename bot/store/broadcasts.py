@@ -249,7 +249,7 @@ class Broadcasts:
         args = [prev, settled.code if settled else "", settled.figure if settled else "",
                 settled.provider_id if settled else "", *log_args(self.store, now), SENT_TTL, f"{now:.3f}",
                 next_phone, broadcast_id, k.claim_field(run), *log]  # fmt: skip
-        outcome, lang = self._step(keys=keys, args=args)
+        outcome, lang = self.store.replicated.run(self._step, keys, args)  # a claim survives a failover
         return outcome.decode(), lang.decode()
 
     @staticmethod

@@ -199,3 +199,7 @@ class Keys:
 
     def cache(self, name: str) -> str:
         return f"{self.prefix}dash:cache:{name}"
+
+    def wait_timeouts(self) -> str:
+        """WAITs for replicas that timed out, per UTC day (a hash: day -> count)."""
+        return f"{self.prefix}wait:timeouts"

@@ -25,6 +25,7 @@ from bot.store.codec import decoded, document, flat
 from bot.store.content import ContentGeneration
 from bot.store.keys import PARTS_SEPARATOR, Keys
 from bot.store.log import LogEntry, log_args
+from bot.store.replicated import Replicated
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,9 @@ class Store:
         self.log_retention_ms = int(config["LOG_RETENTION_DAYS"]) * 86_400_000
         self._scripts: dict[str, Script] = {}
         self._commit = self.script(_COMMIT)
+        # Acknowledged writes wait for replicas (REDIS_WAIT_REPLICAS), pipelined with the write itself.
+        self.replicated = Replicated(self, int(config.get("REDIS_WAIT_REPLICAS") or 0),
+                                     int(config.get("REDIS_WAIT_MS") or 500))  # fmt: skip
 
     def script(self, source: str) -> Script:
         """A Lua script registered once per store (its SHA is computed once, loaded once per server)."""
@@ -195,7 +199,7 @@ class Store:
             args += [str(len(entry_fields)), *entry_fields]
         keys = [self.keys.profile(phone), dedupe_key or self.keys.profile(phone), self.keys.log(),
                 self.keys.log_index(phone), *(op.key for op in ops)]  # fmt: skip
-        status, value = self._commit(keys=keys, args=args)
+        status, value = self.replicated.run(self._commit, keys, args)
         status = status.decode()
         if status == "duplicate":
             return status, codec.parts(value)

@@ -109,7 +109,10 @@ class Sends:
         args = [*log_args(self.store, now), SENT_TTL, phone, provider_id, entry.status or "sent", entry.broadcast,
                 flag, f"{now:.3f}", lua.ONCE_TTL, progress[1] if progress else "", self.store.dedupe_ttl,
                 *flat(entry.fields())]  # fmt: skip
-        self._send(keys=keys, args=args)
+        if opted_out:
+            self.store.replicated.run(self._send, keys, args)  # an opt-out must survive a failover
+        else:
+            self._send(keys=keys, args=args)
 
     def record_status(self, provider_id: str, status: str, *, reason: str = "") -> None:
         """A delivery report, and its broadcast's figures, in one atomic step.
