@@ -34,6 +34,9 @@ class Event(str, Enum):
     JOINED = "joined"
     LEFT = "left"
     INVITE_ACCEPTED = "invite_accepted"
+    REGISTERED = "registered"  # BABY / PREGNANT / DUE answered: registered for timed messages, or told how
+    LOSS = "loss"  # LOSS: pregnancy and baby messages stopped, the support series started
+    FORGET = "forget"  # FORGET asked (waits for YES), or done
     FIELDWORK = "fieldwork"
     SILENT = "silent"
     HINT = "hint"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot import conversation, fieldwork, phones
+from bot import conversation, enrol, fieldwork, phones
 from bot.conversation import Decision, Inbound, Reply
 from bot.menu import Answer, Event, Profile, Session
 from bot.services import Services
@@ -54,7 +54,12 @@ def handle(svc: Services, inbound: Inbound) -> Reply:
         writes = [Write(state_key, state, svc.store.session_ttl)]
         if invite and not answer.profile.invite:
             writes.append(Write(invite_key, None))  # answered
-        return Decision(answer, writes, text)
+        timed_writes, effects = enrol.after_menu(svc, inbound.phone, loaded, invite, answer)
+        return Decision(answer, writes + timed_writes, text, effects=effects)
 
     return conversation.exchange(svc.store, inbound, state_key=state_key, decide=decide,
-                                 extra_keys=[invite_key, worker_key, pending_key])  # fmt: skip
+                                 extra_keys=[invite_key, worker_key, pending_key,
+                                             *enrol.extra_keys(svc, inbound.phone)])  # fmt: skip
+        enrolled = enrol.turn(svc, engine, inbound.phone, text, loaded, session, profile)  # BABY, DUE, LOSS, FORGET
+        if enrolled is not None:
+            return enrolled

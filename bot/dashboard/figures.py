@@ -23,9 +23,9 @@ def tally(rows: Iterable[tuple[str, dict[str, str]]]) -> tuple[dict[str, Counter
     counts: dict[str, Counter] = {}
     people: dict[str, set[str]] = {}
     for entry_id, e in rows:
-        if e.get("channel") in TEST_CHANNELS:
-            continue
-        day = day_of(entry_id)
+        if e.get("channel") in TEST_CHANNELS or e.get("counted"):
+            continue  # a copy made by FORGET (bot/store/log.redact) of an entry counted already
+        day = day_of(e.get("was") or entry_id)
         c = counts.setdefault(day, Counter())
         if e.get("direction") == "in":
             c["in"] += 1

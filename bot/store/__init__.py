@@ -11,6 +11,7 @@ One module per noun, each a small class built on a `Store` (the client, key name
 - `broadcasts`: broadcasts, their audiences and per-recipient claims (`Broadcasts`)
 - `fieldworkers`: community health workers (`FieldWorkers`)
 - `subscriptions`: when each subscription's next tip is due (`Subscriptions`)
+- `registrations`: families registered for timed messages and when each is next due (`Registrations`)
 - `content`: the published content's generation (`ContentGeneration`)
 - `dashboard`: the operator dashboard's users, audit, figures, links and audiences
 - `lua`, `codec`, `counting`: shared Lua, reply decoding, a round-trip counting client
@@ -27,6 +28,7 @@ from bot.store.fieldworkers import FieldWorkers
 from bot.store.keys import PARTS_SEPARATOR, Keys
 from bot.store.log import LogEntry, LogQuery
 from bot.store.people import Loaded, Op, Store, Write, profile_from
+from bot.store.registrations import Registrations
 from bot.store.replies import Replies
 from bot.store.sends import SENT_TTL, Sends
 from bot.store.subscriptions import Subscriptions
@@ -34,6 +36,6 @@ from bot.store.subscriptions import Subscriptions
 __all__ = [
     "PARTS_SEPARATOR", "RELEASE", "SENT_TTL", "Audiences", "Audit", "BroadcastStatus", "Broadcasts",
     "ContentGeneration", "CountingConnection", "DailyFigures", "FieldWorkers", "Keys", "Loaded", "LogEntry",
-    "LogQuery", "LoginFailures", "Op", "PersonRefs", "RecipientState", "Replies", "Sends", "Settled", "Store",
-    "Subscriptions", "Users", "Write", "counting_client", "profile_from",
+    "LogQuery", "LoginFailures", "Op", "PersonRefs", "RecipientState", "Registrations", "Replies", "Sends",
+    "Settled", "Store", "Subscriptions", "Users", "Write", "counting_client", "profile_from",
 ]  # fmt: skip

@@ -128,6 +128,20 @@ class Keys:
 
     def broadcasts(self) -> str:
         return f"{self.prefix}broadcasts"
+    # -- timed messages (registrations: pregnancy, babies, a loss) -------------------------
+
+    def family(self, phone: str) -> str:
+        """A family's registrations, sent facts and last day, in bot.family's compact form."""
+        return f"{self.prefix}timed:{phone}"
+
+    def families_due(self) -> str:
+        """Every registered phone, scored by when its next timed message is due (unix time)."""
+        return f"{self.prefix}timed:due"
+
+    def forget_pending(self, phone: str) -> str:
+        """FORGET was asked and waits for YES."""
+        return f"{self.prefix}forget:{phone}"
+
 
     def broadcast_seq(self) -> str:
         return f"{self.prefix}broadcast:seq"

@@ -68,3 +68,36 @@ class LogQuery:
             pipe.xrange(self.keys.log(), entry_id, entry_id)
         # An id trimmed from the log by retention finds no entry, and drops out here.
         return [row for found in pipe.execute() for row in rows(found)]
+
+
+def redact(store: Store, phone: str, alias: str, chunk: int = 500) -> int:
+    """Replace `phone` with `alias` in that person's log entries (FORGET); returns how many.
+
+    A stream entry cannot be edited: each is copied with the alias in place of the number and its
+    original id in `was`, then deleted, and the person's index goes. A copy of an entry the
+    dashboard's roll-up has already counted says `counted` so it is not counted twice.
+    """
+    k = store.keys
+    cursor = (store.redis.get(k.rollup_cursor()) or b"0-0").decode()
+    ids = [i.decode() for i in store.redis.zrange(k.log_index(phone), 0, -1)]
+    for start in range(0, len(ids), chunk):
+        part = ids[start : start + chunk]
+        pipe = store.redis.pipeline(transaction=False)
+        for entry_id in part:
+            pipe.xrange(k.log(), entry_id, entry_id)
+        found = [row for result in pipe.execute() for row in rows(result)]
+        pipe = store.redis.pipeline(transaction=True)
+        for entry_id, fields in found:
+            copy = {**fields, "phone": alias, "was": entry_id}
+            if _id_key(entry_id) <= _id_key(cursor):
+                copy["counted"] = "1"
+            pipe.xadd(k.log(), copy)
+            pipe.xdel(k.log(), entry_id)
+        pipe.execute()
+    store.redis.delete(k.log_index(phone))
+    return len(ids)
+
+
+def _id_key(entry_id: str) -> tuple[int, int]:
+    ms, _, seq = entry_id.partition("-")
+    return int(ms or 0), int(seq or 0)

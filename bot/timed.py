@@ -1,0 +1,246 @@
+"""Timed messages, the shell: registering by SMS, the scheduler's tick, and the jobs that send.
+
+A tick (an RQ job every minute started by `factsbot worker`, or `factsbot schedule tick` from
+cron) leases the families due now from the due index (O(due)) and fans them out in batches to
+jobs on the bulk queue, behind replies. A job sends each family its next message: it reads the
+family and profile (one round trip for the batch), decides with bot.family, and claims the send
+by a compare-and-set of the family's value *before* the provider is called. A job run twice,
+alongside a copy of itself, or after a crash never sends the same item again: the claim moved
+the family on. A claim whose worker died before the provider answered is lost, not repeated.
+STOP, a number no SMS reaches, quiet hours in the family's timezone, the shared rate (SMS_MPS)
+and one timed message a day are all checked here.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from bot import family, outbound, quiet, schedule
+from bot.family import Codebook, Family, Planner
+from bot.jobs import job_id
+from bot.providers import Outcome
+from bot.schedule import Kind
+from bot.store import Registrations
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+TICK_SECONDS = 60
+BATCH = 200  # families per send job
+LEASE_SECONDS = 900  # a leased family whose job died is due again after this
+RETRY_SECONDS = 300  # a gateway that asked us to wait: try the family again after this
+SWAP_ATTEMPTS = 20
+
+
+# -- the schedule and content this process plans with -------------------------------------------
+
+
+@dataclass(frozen=True)
+class Plans:
+    planner: Planner
+    book: Codebook
+    hours: tuple[int, int]
+
+
+_plans: dict[tuple, Plans] = {}
+
+
+def schedule_path(config) -> Path:
+    """SCHEDULE_FILE, or messages/schedules.yaml beside the content."""
+    value = config.get("SCHEDULE_FILE") or ""
+    return Path(value) if value else Path(config["CONTENT_DIR"]) / "schedules.yaml"
+
+
+def plans(svc: Services) -> Plans:
+    """The schedule (read once per file version) with the content's same_as map and message numbers."""
+    path = schedule_path(svc.config)
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError:
+        stamp = 0
+    key = (str(path), stamp, id(svc.catalog), svc.config["QUIET_HOURS"])
+    if key not in _plans:
+        english = svc.catalog.language("en")
+        messages = [m for t in english.topics for m in t.messages]
+        same_as = {m.id: m.same_as for m in messages if m.same_as}
+        book = Codebook.of((t.chapter, m.number, m.id) for t in english.topics for m in t.messages)
+        _plans.clear()  # one schedule at a time: an edited file or republished content replaces it
+        _plans[key] = Plans(Planner(schedule.load(path), same_as), book, quiet.parse_hours(svc.config["QUIET_HOURS"]))
+    return _plans[key]
+
+
+def zone(svc: Services, phone: str) -> ZoneInfo:
+    return quiet.timezone_for(phone, svc.config["TIMEZONE"])
+
+
+def local_day(now: datetime, tz: ZoneInfo) -> date:
+    return now.astimezone(tz).date()
+
+
+def due_at(day: date, tz: ZoneInfo, hours: tuple[int, int]) -> datetime:
+    """When a message for `day` may go: the start of that day where the family lives, after quiet hours."""
+    start = datetime(day.year, day.month, day.day, tzinfo=tz).astimezone(timezone.utc)
+    return quiet.next_allowed(start, tz, hours)
+
+
+def next_time(fam: Family, p: Plans, tz: ZoneInfo) -> float | None:
+    """When the family's next message is due (unix time), or None when nothing is left."""
+    nxt = family.upcoming(fam, p.planner)
+    return due_at(nxt.day, tz, p.hours).timestamp() if nxt else None
+
+
+# -- changes from a family's own messages ---------------------------------------------------------
+
+
+def change(svc: Services, phone: str, how: Callable[[Family], Family]) -> Family:
+    """Apply `how` to the stored family (compare-and-set, retried when a send moved it meanwhile)."""
+    p, store, tz = plans(svc), Registrations(svc.store), zone(svc, phone)
+    for _ in range(SWAP_ATTEMPTS):
+        old = store.family(phone)
+        fam = how(family.decode(old, p.book))
+        due = next_time(fam, p, tz)
+        new = family.encode(fam, p.book) if due is not None else ""
+        if store.swap(phone, old, new, due):
+            return fam
+    raise RuntimeError("a family's registrations kept changing under us")
+
+
+def today_for(svc: Services, phone: str, now: datetime | None = None) -> date:
+    return local_day(now or datetime.now(timezone.utc), zone(svc, phone))
+
+
+def per_week(svc: Services) -> int:
+    return plans(svc).planner.schedule.max_per_week
+
+
+# -- the tick ----------------------------------------------------------------------------------------
+
+
+def tick(svc: Services, now: datetime | None = None, batch: int = BATCH) -> int:
+    """Lease every family due by `now` and queue send jobs for them; returns how many families."""
+    now = now or datetime.now(timezone.utc)
+    store = Registrations(svc.store)
+    queue, total, n = svc.queue("bulk"), 0, 0
+    while phones := store.lease_due(now.timestamp(), batch, now.timestamp() + LEASE_SECONDS):
+        n += 1
+        # Leased phones are handed out once, so each batch is its own job.
+        queue.enqueue("bot.timed.send_batch", phones, now.timestamp(), job_timeout=3600, result_ttl=600,
+                      job_id=job_id(svc.config, "timed", f"{now.timestamp():.0f}", n, time.time_ns()))  # fmt: skip
+        total += len(phones)
+    return total
+
+
+def tick_and_reschedule(svc: Services) -> int:
+    """The RQ job: one tick, then the next one queued (workers run with the scheduler)."""
+    try:
+        return tick(svc)
+    finally:
+        schedule_ticks(svc)
+
+
+def schedule_ticks(svc: Services) -> None:
+    """Make sure one next tick is queued."""
+    minute = int(time.time()) // TICK_SECONDS
+    tick_id = job_id(svc.config, "timed-tick", minute)
+    queue = svc.queue("bulk")
+    if queue.fetch_job(tick_id) is None:
+        queue.enqueue_in(timedelta(seconds=TICK_SECONDS), "bot.timed.tick_and_reschedule", job_id=tick_id)
+
+
+# -- sending --------------------------------------------------------------------------------------
+
+
+def send_batch(svc: Services, phones: list[str], at: float) -> str:
+    """Send each family its next message if it is due (an RQ job; safe to run twice).
+
+    `at` is the tick's time; a job that starts later uses the real time (tests move the tick's clock on).
+    """
+    now = datetime.fromtimestamp(max(at, time.time()), timezone.utc)
+    p, store = plans(svc), Registrations(svc.store)
+    pipe = svc.store.redis.pipeline(transaction=False)
+    pipe.mget([svc.store.keys.family(phone) for phone in phones])
+    for phone in phones:
+        pipe.hmget(svc.store.keys.profile(phone), "lang", "opted_out", "invalid")
+    values, *profiles = pipe.execute()
+    sent = 0
+    for phone, raw, fields in zip(phones, values, profiles, strict=True):
+        profile = {k: (v or b"").decode() for k, v in zip(("lang", "opted_out", "invalid"), fields, strict=True)}
+        sent += send_one(svc, p, store, phone, (raw or b"").decode(), profile, now)
+    return f"{sent} sent"
+
+
+def send_one(svc: Services, p: Plans, store: Registrations, phone: str, old: str, profile: dict, now: datetime) -> int:
+    """One family's next message, if it is due now; 1 when it went out."""
+    tz = zone(svc, phone)
+    if outbound.unreachable(profile):  # STOP, or a gateway found no SMS reaches the number
+        store.swap(phone, old, "", None)
+        return 0
+    fam = family.decode(old, p.book)
+    nxt = family.upcoming(fam, p.planner)
+    if nxt is None:
+        store.swap(phone, old, "", None)
+        return 0
+    if nxt.day > local_day(now, tz):
+        store.swap(phone, old, old, due_at(nxt.day, tz, p.hours).timestamp())  # not yet (the lease held it)
+        return 0
+    allowed = quiet.next_allowed(now, tz, p.hours)
+    if allowed > now:
+        store.swap(phone, old, old, allowed.timestamp())  # night where they live: the morning
+        return 0
+    # What goes out: the item, on the family's today (a late catch-up does not push the rest on).
+    nxt = family.Next(nxt.enrolment, nxt.position, nxt.item, local_day(now, tz))
+    moved = family.advance(fam, nxt, p.planner)
+    after = next_time(moved, p, tz)
+    new = family.encode(moved, p.book) if after is not None else ""
+    if not store.swap(phone, old, new, after):
+        return 0  # changed meanwhile (a registration, LOSS, a copy of this job): it is due again as it now is
+    body = text_of(svc, profile.get("lang", ""), nxt.item)
+    if not body:
+        log.error("timed message %s has no text; skipped", nxt.item.id)
+        return 0
+    meta = {"message": nxt.item.id if nxt.item.kind is Kind.TIP else f"reminder_{nxt.item.id}"}
+    try:
+        result = outbound.deliver(svc.store, svc.provider, phone, body, mps=float(svc.config["SMS_MPS"]),
+                                  kind="timed", meta=meta, profile=profile)  # fmt: skip
+    except outbound.TransientSendError:
+        # Give the claim back: the same item goes on a later tick.
+        store.swap(phone, new, old, (now + timedelta(seconds=RETRY_SECONDS)).timestamp())
+        return 0
+    if result.outcome in (Outcome.OPTED_OUT, Outcome.INVALID):
+        store.erase(phone)
+        return 0
+    return int(result.outcome is Outcome.SENT)
+
+
+def text_of(svc: Services, lang_code: str, item: schedule.Planned) -> str:
+    """A timed message in the family's language (English where it lacks one)."""
+    lang = svc.catalog.language(lang_code or svc.context.default_lang)
+    if item.kind is Kind.TIP:
+        found = lang.message(item.id)
+        return found[1].short if found else ""
+    return lang.texts.get(f"reminder_{item.id}", "")
+
+
+def settings_problems(config) -> list[str]:
+    """The schedule file's problems against the content (for `factsbot content check`)."""
+    from bot import content
+
+    path = schedule_path(config)
+    try:
+        s = schedule.load(path)
+    except schedule.ScheduleError as e:
+        return e.problems
+    english = content.load(config["CONTENT_DIR"]).language("en")
+    ids = {m.id for t in english.topics for m in t.messages}
+    same_as = {m.id: m.same_as for t in english.topics for m in t.messages if m.same_as}
+    reminders = {k.removeprefix("reminder_") for k in english.texts if k.startswith("reminder_")}
+    return [f"{path.name}: {p}" for p in schedule.problems(s, ids, same_as, reminders)]
