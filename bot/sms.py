@@ -47,6 +47,9 @@ def handle(svc: Services, inbound: Inbound) -> Reply:
             decision = field_worker(worker, loaded.extras.get(pending_key), session, profile)
             if decision is not None:
                 return decision
+        enrolled = enrol.turn(svc, engine, inbound.phone, text, loaded, session, profile)  # BABY, DUE, LOSS, FORGET
+        if enrolled is not None:
+            return enrolled
         invite = loaded.extras.get(invite_key)
         profile = replace(profile, invite=str(invite.get("group", ""))) if invite else profile
         answer = engine.answer_text(session, profile, text)
@@ -60,6 +63,3 @@ def handle(svc: Services, inbound: Inbound) -> Reply:
     return conversation.exchange(svc.store, inbound, state_key=state_key, decide=decide,
                                  extra_keys=[invite_key, worker_key, pending_key,
                                              *enrol.extra_keys(svc, inbound.phone)])  # fmt: skip
-        enrolled = enrol.turn(svc, engine, inbound.phone, text, loaded, session, profile)  # BABY, DUE, LOSS, FORGET
-        if enrolled is not None:
-            return enrolled
