@@ -12,6 +12,7 @@ import click
 from bot import segments, settings
 from bot.cli_audio import audio_group
 from bot.cli_content import content_group
+from bot.cli_schedule import schedule_group
 from bot.cli_shared import deployment_services as _services
 
 
@@ -25,6 +26,7 @@ def main() -> None:
 
 main.add_command(content_group)  # check, publish, and the review sheet: bot/cli_content.py
 main.add_command(audio_group)  # the voice line's recordings: status, placeholders (bot/cli_audio.py)
+main.add_command(schedule_group)  # timed messages: tick (bot/cli_schedule.py)
 
 
 # --- segments ---------------------------------------------------------------------------
@@ -264,7 +266,7 @@ def broadcast_cancel(broadcast_id: str) -> None:
 @click.option("--burst", is_flag=True, help="stop when the queues are empty")
 def worker(burst: bool) -> None:
     """An RQ worker for replies (first) and broadcasts; recovers broadcasts a crash interrupted."""
-    from bot import broadcasts, jobs, subscriptions
+    from bot import broadcasts, jobs, subscriptions, timed
     from bot.services import queue_name
 
     svc = _services()  # this worker's composition root: the services every job it runs is handed
@@ -279,6 +281,7 @@ def worker(burst: bool) -> None:
     if recovered:
         click.echo(f"requeued unfinished batches of {', '.join(recovered)}", err=True)
     subscriptions.schedule_ticks(svc)
+    timed.schedule_ticks(svc)  # timed messages: a tick a minute, like subscriptions
     queues = [svc.queue("replies"), svc.queue("bulk")]
     click.echo(f"worker on {', '.join(queue_name(svc.config, q) for q in ('replies', 'bulk'))}", err=True)
     jobs.Worker(queues, services=svc).work(burst=burst, with_scheduler=True)

@@ -36,6 +36,11 @@ def content_check(folder: str | None, texts: bool) -> None:
         from bot import audio  # a clip no caller could hear (no recording, no voice): bot/audio.py
 
         problems = [*problems, *audio.check(catalog, _folder(folder))]
+    if catalog:
+        from bot import timed  # the timed messages' schedule (schedules.yaml or SCHEDULE_FILE) against this content
+
+        config = {**settings.from_env(), "CONTENT_DIR": str(_folder(folder))}
+        problems = [*problems, *timed.schedule_problems(config, catalog)]
     for problem in problems:
         click.echo(str(problem), err=True)
     if catalog:

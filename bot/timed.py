@@ -230,17 +230,15 @@ def text_of(svc: Services, lang_code: str, item: schedule.Planned) -> str:
     return lang.texts.get(f"reminder_{item.id}", "")
 
 
-def settings_problems(config) -> list[str]:
-    """The schedule file's problems against the content (for `factsbot content check`)."""
-    from bot import content
-
+def schedule_problems(config, catalog) -> list[str]:
+    """The schedule file's problems, and what in it does not fit this content (for `factsbot content check`)."""
     path = schedule_path(config)
     try:
         s = schedule.load(path)
     except schedule.ScheduleError as e:
         return e.problems
-    english = content.load(config["CONTENT_DIR"]).language("en")
+    english = catalog.language("en")
     ids = {m.id for t in english.topics for m in t.messages}
     same_as = {m.id: m.same_as for t in english.topics for m in t.messages if m.same_as}
     reminders = {k.removeprefix("reminder_") for k in english.texts if k.startswith("reminder_")}
-    return [f"{path.name}: {p}" for p in schedule.problems(s, ids, same_as, reminders)]
+    return [f"{path}: {p}" for p in schedule.problems(s, ids, same_as, reminders)]
