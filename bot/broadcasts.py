@@ -14,12 +14,13 @@ import time
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
-from bot import quiet, segments
+from bot import quiet, reach, segments
 from bot.content import Catalog
 from bot.jobs import job_id, retry
 from bot.outbound import TransientSendError, throttle
 from bot.providers import Outcome
 from bot.store import Broadcasts, BroadcastStatus, LogEntry, RecipientState, Settled
+from bot.store.channels import routing_profiles
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -120,6 +121,7 @@ def send_batch(svc: Services, broadcast_id: str, batch: int) -> str:
         store.update(broadcast_id, quiet_until=f"{later.timestamp():.0f}")
         return "quiet"
     run = store.new_run()
+    routes = routing_profiles(svc.store, audience)  # who is on WhatsApp: one round trip per batch
     for phone in [*audience, ""]:
         outcome, lang = store.step(broadcast_id, groups, settled, phone, run=run)
         settled = None
@@ -131,14 +133,22 @@ def send_batch(svc: Services, broadcast_id: str, batch: int) -> str:
             text = text_for(svc, info, lang)
             texts[lang] = (text, max(segments.count(text).segments, 1))
         body, cost = texts[lang]
-        throttle(svc.store, svc.provider.name, cost, mps)
-        result = svc.provider.send(phone, body, {"broadcast_id": broadcast_id, "topic": info["topic"],
-                                                 "message": info["message"]})  # fmt: skip
+        meta = {"broadcast_id": broadcast_id, "topic": info["topic"], "message": info["message"]}
+        try:
+            result, fallback = reach.try_whatsapp(svc, phone, body, kind="broadcast", meta=meta,
+                                                  profile=routes.get(phone, {}), record_sent=False)  # fmt: skip
+        except TransientSendError:
+            store.step(broadcast_id, groups, Settled.released(phone), "", run=run)
+            raise
+        channel = "whatsapp" if result is not None else "sms"
+        if result is None:
+            throttle(svc.store, svc.provider.name, cost, mps)
+            result = svc.provider.send(phone, body, {**meta, **fallback})
         if result.outcome is Outcome.RETRY:
             store.step(broadcast_id, groups, Settled.released(phone), "", run=run)
             raise TransientSendError(result.reason)
         code, figure = SETTLE[result.outcome]
-        entry = LogEntry("out", "sms", phone, "", "broadcast", info["topic"], info["message"],
+        entry = LogEntry("out", channel, phone, "", "broadcast", info["topic"], info["message"],
                          message_id=result.provider_id, status=result.outcome.value, reason=result.reason,
                          broadcast=broadcast_id)  # fmt: skip
         settled = Settled(phone, code.value, figure, result.provider_id, entry)

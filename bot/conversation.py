@@ -30,6 +30,7 @@ class Inbound:
     channel: str  # "sms", "chat", "ussd"
     message_id: str = ""  # the provider's id, for dedupe
     queued_reply: bool = False  # the reply goes out through the queue, which logs each SMS it sends
+    medium: str = "sms"  # "sms" or "whatsapp": how the person writes (and is answered), whatever the log calls it
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ class Engine:
         if session.topic and not navigation.still_there(session, lang):
             session = Session(State.MENU)  # published content dropped or shortened the topic they were reading
         here = Here(session, profile, lang, self.catalog, self.context, self.layout,
-                    self.renderer.silent_when_opted_out)  # fmt: skip
+                    self.renderer.silent_when_opted_out, matches=self.renderer.question_matches)  # fmt: skip
         return self.render(navigation.navigate(here, action, first_contact))
 
     def say(self, session: Session, profile: Profile, event: Event, line: Line) -> Answer:

@@ -121,8 +121,10 @@ def enqueue_reply(svc: Services, phone: str, channel: str, message_id: str) -> N
 
 
 def send_text(svc: Services, phone: str, body: str, kind: str) -> str:
-    result = outbound.deliver(svc.store, svc.provider, phone, body, mps=svc.config["SMS_MPS"], kind=kind)
-    return result.outcome.value
+    """One message we start (an invitation, an answer from the inbox), on the person's channel."""
+    from bot import reach  # at call time: reach reads the catalog's WhatsApp templates
+
+    return reach.deliver(svc, phone, body, kind=kind).outcome.value
 
 
 def send_reply(svc: Services, phone: str, channel: str, message_id: str) -> str:

@@ -11,7 +11,7 @@ import logging
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
-from bot import outbound, quiet
+from bot import calls, outbound, quiet, reach
 from bot.jobs import job_id
 from bot.providers import Outcome
 from bot.store import Subscriptions
@@ -53,9 +53,12 @@ def _send(svc: Services, subscriptions: Subscriptions, phone: str, topic_id: str
         return False
     message = messages[position]
     try:
-        result = outbound.deliver(svc.store, svc.provider, phone, message.short, mps=svc.config["SMS_MPS"],
-                                  kind="subscription", meta={"topic": topic_id, "message": message.id},
-                                  profile=profile)  # fmt: skip
+        if calls.wants_calls(svc, profile):  # they chose to hear their tips (VOICE): a phone call
+            result = calls.place(svc, phone, topic_id, message.id, kind="subscription", profile=profile)
+        else:
+            # On their channel: WhatsApp (in or outside its window) for whoever last wrote there, else SMS.
+            result = reach.deliver(svc, phone, message.short, kind="subscription",
+                                   meta={"topic": topic_id, "message": message.id}, profile=profile)  # fmt: skip
     except outbound.TransientSendError:
         # The claim moved it a whole interval on: bring it back for a tick soon.
         subscriptions.defer(phone, topic_id, (datetime.now(timezone.utc) + timedelta(minutes=5)).timestamp())

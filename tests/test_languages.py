@@ -218,8 +218,9 @@ def test_a_danger_sign_gets_the_urgent_answer_with_the_countrys_number(country, 
 
 @pytest.mark.parametrize("country, lang, number", COUNTRIES)
 def test_an_ordinary_text_gets_the_same_hint_as_before(country, lang, number):
-    ordinary = {"sw": "mtoto wangu anapenda ndizi", "fr": "mon enfant aime les bananes",
-                "hi": "मेरे बच्चे को केले पसंद हैं", "en": "my child likes bananas"}[lang]  # fmt: skip
+    # A few words only: from four on, a text is a question (issue 13, tests/test_questions.py).
+    ordinary = {"sw": "asante sana mama", "fr": "merci beaucoup madame", "hi": "बहुत धन्यवाद जी",
+                "en": "thanks a lot"}[lang]  # fmt: skip
     answer = FIRST.answer_text(Session(State.MENU), Profile(lang=lang, country=country), ordinary)
     assert answer.event is Event.HINT and flat(said(answer)) == flat(CATALOG.language(lang).texts["unknown"])
 

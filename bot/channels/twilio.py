@@ -11,7 +11,7 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 from werkzeug.datastructures import MultiDict
 
-from bot import conversation, phones, services, settings, sms
+from bot import conversation, phones, services, settings, sms, whatsapp
 from bot.channels import caller
 from bot.providers.twilio import describe
 from bot.store import Sends
@@ -66,11 +66,18 @@ def inbound():
         log.warning("rejected a Twilio webhook with a missing or wrong signature")
         abort(403)
     svc = services.get()
-    found = caller(request.form, "MessageSid", "From", _SID, svc.config["DEFAULT_REGION"])
+    # WhatsApp comes to the same webhook, From "whatsapp:+E164": the same person as that number's SMS.
+    on_whatsapp = whatsapp.is_address(request.form.get("From", ""))
+    form = {"MessageSid": request.form.get("MessageSid", ""), "From": whatsapp.number(request.form.get("From", ""))}
+    found = caller(form, "MessageSid", "From", _SID, svc.config["DEFAULT_REGION"])
     if found is None:
         return Response("MessageSid and a phone number in From are required\n", 400, mimetype="text/plain")
     sid, phone = found
-    message = conversation.Inbound(phone, request.form.get("Body", ""), "sms", sid)
+    if on_whatsapp:
+        message = conversation.Inbound(phone, whatsapp.text_of(request.form), whatsapp.WHATSAPP, sid,
+                                       medium=whatsapp.WHATSAPP)  # fmt: skip
+    else:
+        message = conversation.Inbound(phone, request.form.get("Body", ""), "sms", sid)
     try:
         reply = sms.handle(svc, message)
     except (redis.RedisError, conversation.Busy) as e:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.content import whatsapp
 from bot.content.files import FileReader, read_yaml, rel
 from bot.content.merge import Merger
 from bot.content.model import FALLBACK, Catalog, ContentError, Helpline, Language, Problem, SymptomRoute
@@ -40,7 +41,8 @@ def check(folder: str | Path, *, helpline_override: Helpline | None = None, requ
         helplines = {c: _override(h, helpline_override) for c, h in helplines.items()}
         default = _override(default, helpline_override)
     symptoms = read_symptoms(folder / "symptoms.yaml", folder, english, problems)
-    return Catalog(languages, helplines, default, symptoms), problems
+    templates = {code: whatsapp.read(folder / code, folder, problems) for code in languages}
+    return Catalog(languages, helplines, default, symptoms, templates), problems
 
 
 def read_language(

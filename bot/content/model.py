@@ -147,6 +147,7 @@ class Catalog:
     helplines: dict[str, Helpline]
     default_helpline: Helpline
     symptoms: dict[str, SymptomRoute] = field(default_factory=dict)
+    whatsapp: dict[str, dict] = field(default_factory=dict)  # language -> approved templates by name
 
     def language(self, code: str | None) -> Language:
         return self.languages.get(code or FALLBACK) or self.languages[FALLBACK]

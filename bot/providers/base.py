@@ -24,6 +24,7 @@ class SendResult:
     outcome: Outcome
     provider_id: str = ""  # the gateway's message id, for delivery reports
     reason: str = ""  # in plain words, for operators
+    code: str = ""  # the gateway's error code, when it refused (e.g. Twilio's 63003: not on WhatsApp)
 
 
 class Provider(Protocol):

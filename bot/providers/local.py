@@ -38,7 +38,10 @@ class RecordProvider:
         self.path = path
 
     def send(self, to: str, body: str, meta: Mapping[str, str]) -> SendResult:
-        line = json.dumps({"to": to, "body": body, **meta, "time": time.time()}, ensure_ascii=False) + "\n"
+        record = {"to": to, "body": body, "channel": "sms", **meta, "time": time.time()}
+        if "variables" in record:  # a WhatsApp template's ContentVariables, kept as the object they are
+            record["variables"] = json.loads(record["variables"])
+        line = json.dumps(record, ensure_ascii=False) + "\n"
         with open(self.path, "a", encoding="utf-8") as f:
             fcntl.flock(f, fcntl.LOCK_EX)
             f.write(line)

@@ -14,6 +14,10 @@ from bot.providers.base import Outcome, SendResult
 OPTED_OUT = {"21610"}
 INVALID = {"21211", "21614", "21217", "21401", "21421"}
 RETRY = {"20429", "20500", "20503", "30001"}
+# WhatsApp refusals after which the message goes by SMS instead (twilio.com/docs/api/errors):
+# the number is not on WhatsApp, or the template (or free text outside the window) was refused.
+NOT_ON_WHATSAPP = {"63003", "63024"}
+TEMPLATE_REFUSED = {"63016", "63021", "63027", "63028", "63032", "63049"}
 
 REASONS = {
     "21610": "the person replied STOP to this sender",
@@ -27,6 +31,14 @@ REASONS = {
     "30006": "a landline or a network we cannot reach",
     "30007": "the carrier filtered the message",
     "30008": "the carrier could not say why it failed",
+    "63003": "this number is not on WhatsApp",
+    "63024": "WhatsApp says this is not a valid recipient",
+    "63016": "WhatsApp's 24-hour window had closed: only an approved template may be sent",
+    "63021": "WhatsApp refused the content (too long, or not allowed in a template)",
+    "63027": "the WhatsApp template does not exist for this language",
+    "63028": "the WhatsApp template's variables do not match it",
+    "63032": "WhatsApp did not deliver this template to this person (Meta's choice)",
+    "63049": "WhatsApp did not deliver this template to this person (Meta's choice)",
 }
 
 
@@ -48,9 +60,19 @@ class TwilioProvider:
         )
         base = config.get("PUBLIC_BASE_URL", "").rstrip("/")
         self.status_callback = f"{base}/sms/twilio/status" if base else None
+        self.whatsapp_sender = {"from_": config.get("TWILIO_WHATSAPP_FROM", "")}
+        if config.get("TWILIO_MESSAGING_SERVICE_SID"):  # Content templates go through the Messaging Service
+            self.whatsapp_sender["messaging_service_sid"] = config["TWILIO_MESSAGING_SERVICE_SID"]
 
     def send(self, to: str, body: str, meta: Mapping[str, str]) -> SendResult:
-        kwargs = {"to": to, "body": body, **self.sender}
+        if meta.get("channel") == "whatsapp":
+            kwargs = {"to": f"whatsapp:{to}", **self.whatsapp_sender}
+            if meta.get("content_sid"):  # a template: its variables, never a Body (63016 since April 2025)
+                kwargs.update(content_sid=meta["content_sid"], content_variables=meta.get("variables", "{}"))
+            else:
+                kwargs["body"] = body
+        else:
+            kwargs = {"to": to, "body": body, **self.sender}
         if self.status_callback:
             kwargs["status_callback"] = self.status_callback
         try:
@@ -66,12 +88,12 @@ def _from_error(e: TwilioRestException) -> SendResult:
     code = str(e.code or "")
     reason = REASONS.get(code) or (e.msg or "Twilio refused the message").strip()
     if code in OPTED_OUT:
-        return SendResult(Outcome.OPTED_OUT, reason=reason)
+        return SendResult(Outcome.OPTED_OUT, reason=reason, code=code)
     if code in INVALID:
-        return SendResult(Outcome.INVALID, reason=reason)
+        return SendResult(Outcome.INVALID, reason=reason, code=code)
     if code in RETRY or e.status == 429 or e.status >= 500:
-        return SendResult(Outcome.RETRY, reason=reason)
-    return SendResult(Outcome.FAILED, reason=reason)
+        return SendResult(Outcome.RETRY, reason=reason, code=code)
+    return SendResult(Outcome.FAILED, reason=reason, code=code)
 
 
 def describe(code: str) -> str:

@@ -43,6 +43,7 @@ class Renderer:
 
     prefix = ""  # see Wording.prefix
     silent_when_opted_out = True  # SMS must stay silent after STOP; a USSD dial is the person asking
+    question_matches = 2  # key messages offered in answer to a family's question
 
     # -- what a channel defines ---------------------------------------------------------------
 
