@@ -35,6 +35,8 @@ class Valkey:
         self.folder.mkdir(parents=True, exist_ok=True)
         lines = {"port": str(self.port), "bind": "127.0.0.1", "dir": str(self.folder), "daemonize": "no",
                  "logfile": str(self.folder / "log.txt"), "protected-mode": "no", **settings}  # fmt: skip
+        if not sentinel:
+            lines.setdefault("repl-diskless-sync-delay", "0")  # a replica syncs at once, not after 5 s
         conf = self.folder / ("sentinel.conf" if sentinel else "valkey.conf")
         conf.write_text("".join(f"{k} {v}\n" for k, v in lines.items() if not k.startswith("sentinel ")) + "".join(
             f"{k} {v}\n" for k, v in lines.items() if k.startswith("sentinel ")))  # fmt: skip
