@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator, Mapping
+from collections.abc import Container, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -128,6 +128,50 @@ def locate(content_dir: str | Path, lang: str, clip_id: str) -> Found | None:
 def url_path(lang: str, found: Found) -> str:
     """Where the app serves a clip's file (see bot/channels/voice.py)."""
     return f"/audio/{lang}/placeholder/{found.name}" if found.placeholder else f"/audio/{lang}/{found.name}"
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One thing for a provider to do: play a URL, or say words in a language."""
+
+    url: str = ""
+    text: str = ""
+    lang: str = ""
+
+
+def clip_url(content_dir: str | Path, clip: Clip, base: str, cdn: str = "") -> str:
+    """The URL a provider fetches a clip's recording (or placeholder) from; "" when it has none.
+
+    A CDN (AUDIO_BASE_URL) mirrors the recordings of a release; placeholders exist only on this machine.
+    """
+    found = locate(content_dir, clip.lang, clip.id)
+    if found is None:
+        return ""
+    if cdn and not found.placeholder:
+        return f"{cdn.rstrip('/')}/{clip.lang}/{found.name}"
+    return base.rstrip("/") + url_path(clip.lang, found)
+
+
+def pieces(content_dir: str | Path, clips: Iterable[Clip], speaks: Container[str], base: str,
+           cdn: str = "") -> tuple[list[Piece], list[Clip]]:  # fmt: skip
+    """Each clip as its recording's URL or words to say (consecutive words in one language said at once).
+
+    Returns the pieces and the clips left out: no recording, and no voice in `speaks` for their language.
+    """
+    found: list[Piece] = []
+    missing: list[Clip] = []
+    for clip in clips:
+        url = clip_url(content_dir, clip, base, cdn)
+        if url:
+            found.append(Piece(url=url))
+        elif clip.lang in speaks:
+            if found and found[-1].lang == clip.lang:
+                found[-1] = Piece(text=f"{found[-1].text} {clip.text}", lang=clip.lang)
+            else:
+                found.append(Piece(text=clip.text, lang=clip.lang))
+        else:
+            missing.append(clip)
+    return found, missing
 
 
 # -- prompts ----------------------------------------------------------------------------------

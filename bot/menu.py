@@ -42,6 +42,7 @@ class Event(str, Enum):
     HINT = "hint"
     URGENT = "urgent"  # a text that describes an emergency got the urgent answer
     JOIN_CONFIRM = "join_confirm"  # a private topic's subscription waits for YES
+    DELIVERY = "delivery"  # tips by phone call (VOICE) or by SMS again
 
 
 class Do(str, Enum):
@@ -67,6 +68,8 @@ class Do(str, Enum):
     SYMPTOM = "symptom"  # value: a symptom name ("fever", "breathing")
     CONFIRM_JOIN = "confirm_join"  # YES to subscribing to the private topic in `Session.join_pending`
     DECLINE_JOIN = "decline_join"  # NO to it
+    DELIVERY = "delivery"  # value: "voice" (tips by phone call) or "sms"
+    JOIN_CALL = "join_call"  # value: topic id: its tips by phone call (a key on the voice line)
     EMPTY = "empty"
     UNKNOWN = "unknown"
 
@@ -124,6 +127,7 @@ class Profile:
     subscriptions: tuple[str, ...] = ()  # topic ids with a subscription running
     groups: tuple[str, ...] = ()  # field workers' groups this person joined (said YES)
     invite: str = ""  # a group this person was invited to and has not answered yet
+    delivery: str = ""  # how tips reach them: "voice" (a phone call), else SMS
 
 
 @dataclass(frozen=True)
@@ -136,6 +140,7 @@ class Context:
     country_languages: tuple[tuple[str, str], ...] = ()  # (ISO country, language) for first contacts
     drip_days: int = 7
     malaria_countries: frozenset[str] = frozenset()  # ISO codes where FEVER leads to the malaria message
+    voice_calls: bool = False  # VOICE_ENABLED: tips can come as phone calls
 
     def first_language(self, country: str) -> str:
         return dict(self.country_languages).get(country, self.default_lang)

@@ -101,6 +101,8 @@ def navigate(here: Here, action: Action, first_contact: bool) -> Move:
             return silent(here)
     if do is Do.LANGUAGE:
         return choose_language(here, here.catalog.languages.get(str(action.value)))
+    if do is Do.DELIVERY:
+        return _delivery(here, action)
     offer_languages = first_contact and len(here.catalog.languages) > 1
     if here.session.state is State.NEW and do not in (Do.NUMBER, Do.TOPIC, Do.SYMPTOM, Do.JOIN, Do.LEAVE):
         lead = (Line.of("welcome"), Line.of("language_hint")) if offer_languages else (Line.of("welcome"),)
@@ -276,6 +278,23 @@ def _subscribe(here: Here, topic: Topic) -> Move:
     return say(here, here.session, Event.JOINED, joined, profile=profile, topic=topic.id)
 
 
+def _delivery(here: Here, action: Action) -> Move:
+    """VOICE: tips come as phone calls from now on (bot/calls.py); SMS or VOICE OFF: by SMS again."""
+    voice = action.value == "voice"
+    if voice and not here.context.voice_calls:
+        return say(here, here.session, Event.HINT, Line.of("unknown"))  # no voice line here: nothing to promise
+    profile = replace(here.profile, delivery="voice" if voice else "")
+    return say(here, here.session, Event.DELIVERY, Line.of("voice_on" if voice else "voice_off"), profile=profile)
+
+
+def _join_call(here: Here, action: Action) -> Move:
+    """A key on the voice line: this topic's tips, and every tip after, by phone call (a private topic asks first)."""
+    move = _join(here, Action(Do.JOIN, action.value))
+    if move.event is not Event.JOINED:
+        return move
+    return replace(move, profile=replace(move.profile, delivery="voice"), lines=(Line.of("joined_call"),))
+
+
 def _leave(here: Here, action: Action) -> Move:
     topic = _subscription_topic(here, str(action.value))
     if topic is None:
@@ -320,6 +339,7 @@ _HANDLERS: dict[Do, Callable[[Here, Action], Move]] = {
     Do.DECLINE_JOIN: _decline_join,
     Do.SYMPTOM: _symptom,
     Do.LEAVE: _leave,
+    Do.JOIN_CALL: _join_call,
     Do.EMPTY: lambda here, action: say(here, here.session, Event.HINT, Line.of("empty")),
     Do.UNKNOWN: lambda here, action: say(here, here.session, Event.HINT, Line.of("unknown")),
 }

@@ -57,6 +57,11 @@ def read_text(text: str, session: Session, profile: Profile, catalog: Catalog) -
         if lang.is_command(head, command):
             topic = find_topic(rest, lang) if rest else None
             return Action(do, topic.id if topic else ("?" if rest else ""))
+    if lang.is_command(word, "voice"):
+        return Action(Do.DELIVERY, "voice")
+    off = rest == "OFF" or lang.is_command(rest, "decline") or lang.is_command(rest, "opt_out")
+    if lang.is_command(word, "sms") or (lang.is_command(head, "voice") and off):
+        return Action(Do.DELIVERY, "sms")
     if lang.is_command(head, "language"):
         return Action(Do.LANGUAGE, language_code(rest, catalog))
     if session.state is State.LANGUAGE and number(word) is not None:

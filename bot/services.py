@@ -17,6 +17,7 @@ from bot import connection, content, providers, settings
 from bot.content import Catalog
 from bot.engine import Engine
 from bot.menu import Context
+from bot.providers import voice as voice_providers
 from bot.persistence import Persistence
 from bot.render.sms import SmsRenderer
 from bot.render.ussd import UssdRenderer
@@ -81,6 +82,11 @@ class Services:
     def provider(self) -> providers.Provider:
         return providers.from_config(self.config)
 
+    @cached_property
+    def caller(self) -> voice_providers.Caller:
+        """Who places tip calls (bot/calls.py)."""
+        return voice_providers.from_config(self.config)
+
     def queue(self, name: str) -> Queue:
         """An RQ queue: "replies" (one-off, first) or "bulk" (broadcasts)."""
         return Queue(queue_name(self.config, name), connection=self.store.redis)
@@ -135,6 +141,7 @@ def build(config: Mapping, client: redis.Redis | None = None) -> Services:
             country_languages=tuple(settings.pairs(config["COUNTRY_LANGUAGES"])),
             drip_days=config["DRIP_INTERVAL_DAYS"],
             malaria_countries=frozenset(c.upper() for c in settings.codes(config["MALARIA_COUNTRIES"])),
+            voice_calls=bool(config["VOICE_ENABLED"]),
         ),
     )
 

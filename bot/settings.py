@@ -84,6 +84,17 @@ SETTINGS = (
         "",
         "where recordings are served from (a CDN mirroring messages/<lang>/audio/); default the app",
     ),
+    Setting(
+        "VOICE_PROVIDER",
+        "",
+        "outbound calls (tips by phone): twilio, africastalking, console or record; default as SMS_PROVIDER",
+    ),
+    Setting("VOICE_CPS", 1, "calls per second the voice provider allows, shared by all workers", int),
+    Setting("VOICE_CALL_ATTEMPTS", 3, "tries of one tip call when the phone is busy or not answered", int),
+    Setting("VOICE_RETRY_SECONDS", 3600, "wait before calling again after busy or no answer", int),
+    Setting("TWILIO_VOICE_FROM", "", "the number tip calls come from (Twilio); default TWILIO_FROM"),
+    Setting("AT_VOICE_FROM", "", "the Africa's Talking number tip calls come from"),
+    Setting("AT_VOICE_API_BASE", "https://voice.africastalking.com", "Africa's Talking voice API address"),
     Setting("DRIP_INTERVAL_DAYS", 7, "days between a subscription's tips", int),
     Setting("DRIP_FIRST_DELAY_SECONDS", 3600, "when a new subscription's first tip is due", int),
     Setting("QUIET_HOURS", "21-8", "no subscription or timed tips between these local hours (start-end, 24h clock)"),
@@ -213,6 +224,11 @@ PROVIDERS = ("twilio", "africastalking", "console", "record", "null")
 
 def sms_provider(config: Mapping) -> str:
     return config.get("SMS_PROVIDER") or ("console" if is_development(config) else "twilio")
+
+
+def voice_provider(config: Mapping) -> str:
+    """Who places tip calls: VOICE_PROVIDER, else the SMS provider (a deployment uses one gateway)."""
+    return config.get("VOICE_PROVIDER") or sms_provider(config)
 
 
 def is_development(config: Mapping) -> bool:

@@ -1,8 +1,9 @@
 """The voice line: keypad presses into actions, a call's state, one turn of a call. Pure.
 
 The keys follow USSD where one key can: on a key message 1 why it matters, 2 next tip,
-3 send it by SMS, 4 tips by SMS one at a time, 0 back; the main menu is 9 (USSD's 00 and
-98 need two keys, and a caller presses one); 8 more topics, 7 language (USSD's 77),
+3 send it by SMS, 4 tips by SMS one at a time, 5 tips by phone call (bot/calls.py), 0 back;
+the main menu is 9 (USSD's 00 and 98 need two keys, and a caller presses one); 8 more
+topics, 7 language (USSD's 77),
 `*` says it again. On a menu page the keys 1-5 pick the page's topics. `#` ends a press
 and is no key. Anything else (`²`, two keys, letters) says the same prompt again.
 """
@@ -25,7 +26,8 @@ MAX_SAID = 60  # clips kept for a repeat (a menu page is about 20)
 
 EVERYWHERE = {"9": Do.MENU, "0": Do.BACK, "7": Do.LANGUAGE}
 ON_MENU = {"8": Do.MORE}
-READING = {"1": Do.WHY, "2": Do.NEXT_TIP, "3": Do.SEND_SMS, "4": Do.JOIN}
+READING = {"1": Do.WHY, "2": Do.NEXT_TIP, "3": Do.SEND_SMS, "4": Do.JOIN, "5": Do.JOIN_CALL}
+AFTER_TOPIC = {"4": Do.JOIN, "5": Do.JOIN_CALL}  # the topic just ended: its tips by SMS, or by phone call
 
 
 class Key(str, Enum):
@@ -45,7 +47,7 @@ class VoiceCall:
     said: tuple[Clip, ...] = ()  # the last prompt, for `*` and after no input
     misses: int = 0  # no-input timeouts in a row
     offer: Session | None = None  # where an earlier call dropped, while offering to go on there
-    ended: str = ""  # the topic whose last tip was just played: 4 joins it
+    ended: str = ""  # the topic whose last tip was just played: 4 joins it (5 by phone call)
     turns: int = 0
 
     def to_dict(self) -> dict:
@@ -127,8 +129,8 @@ def read_key(digits: str, call: VoiceCall, engine: Engine, profile: Profile) -> 
         n = int(digits)
         if 1 <= n <= len(codes):
             return Action(Do.LANGUAGE, codes[n - 1])
-    if call.ended and digits == "4":
-        return Action(Do.JOIN, call.ended)
+    if call.ended and digits in AFTER_TOPIC:
+        return Action(AFTER_TOPIC[digits], call.ended)
     if digits in EVERYWHERE:
         return Action(EVERYWHERE[digits])
     if s.reading:

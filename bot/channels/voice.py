@@ -1,7 +1,10 @@
 """The voice line's edges: Twilio's and Africa's Talking's call webhooks, and the recordings they play.
 
 Both run one turn of bot/voice.py through `conversation.exchange` (two Redis round trips)
-and answer in their provider's XML: TwiML from the `twilio` package, Africa's Talking's
+and answer in their provider's XML. Tip calls we place (bot/calls.py) report here too: Twilio's
+status callbacks and the redirect after a tip's last clip (heard to the end); Africa's Talking
+asks the same callback what to play when the phone answers, and posts the call's end to it.
+Answers are TwiML from the `twilio` package, Africa's Talking's
 built with xml.etree. A clip plays its recording (or placeholder) where one exists, else is
 spoken by the provider's text-to-speech where it has a voice for the language, else is left
 out (`factsbot audio status` lists it as missing; `factsbot content check` fails on it).
@@ -11,20 +14,20 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Container, Sequence
 from xml.etree import ElementTree
 
 import redis
 from flask import Blueprint, Response, abort, request, send_from_directory
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
-from bot import audio, conversation, jobs, phones, services, voice
-from bot.audio import Clip
+from bot import audio, calls, conversation, jobs, phones, services, voice
+from bot.audio import Clip, Piece
 from bot.channels import africastalking, caller, twilio
 from bot.menu import Event, Session
 from bot.render.voice import VoiceRenderer
 from bot.store import Write
+from bot.store.calls import FINAL, Calls
 
 bp = Blueprint("voice", __name__)
 log = logging.getLogger(__name__)
@@ -40,15 +43,6 @@ _FILE = re.compile(r"^[a-z0-9][a-z0-9-]{0,120}\.(mp3|wav)$")
 def enabled():
     if not services.get().config["VOICE_ENABLED"]:
         abort(404)
-
-
-@dataclass(frozen=True)
-class Piece:
-    """One thing for the provider to do: play a URL, or say words in a language."""
-
-    url: str = ""
-    text: str = ""
-    lang: str = ""
 
 
 class CallMismatch(Exception):
@@ -96,26 +90,13 @@ def run(svc, provider: str, call_id: str, phone: str, digits: str) -> voice.Turn
     return turns[-1]
 
 
-def pieces(svc, clips: Sequence[Clip], speaks: dict[str, tuple[str, str]] | frozenset[str]) -> list[Piece]:
+def pieces(svc, clips: Sequence[Clip], speaks: Container[str], base: str = "") -> list[Piece]:
     """Each clip as a recording's URL or words to say; consecutive words in one language are said at once."""
-    folder, found, missing = svc.config["CONTENT_DIR"], [], []
-    base = (svc.config["PUBLIC_BASE_URL"] or request.host_url).rstrip("/")
-    cdn = svc.config["AUDIO_BASE_URL"].rstrip("/")
-    for clip in clips:
-        file = audio.locate(folder, clip.lang, clip.id)
-        if file is not None:
-            # A CDN mirrors the recordings of a release; placeholders exist only on this machine.
-            cdn_url = f"{cdn}/{clip.lang}/{file.name}" if cdn and not file.placeholder else ""
-            found.append(Piece(url=cdn_url or base + audio.url_path(clip.lang, file)))
-        elif clip.lang in speaks:
-            if found and found[-1].lang == clip.lang:
-                found[-1] = Piece(text=f"{found[-1].text} {clip.text}", lang=clip.lang)
-            else:
-                found.append(Piece(text=clip.text, lang=clip.lang))
-        else:
-            missing.append(f"{clip.lang}/{clip.id}")
+    base = base or svc.config["PUBLIC_BASE_URL"] or request.host_url
+    found, missing = audio.pieces(svc.config["CONTENT_DIR"], clips, speaks, base, svc.config["AUDIO_BASE_URL"])
     if missing:
-        log.warning("voice: no recording and no voice for %s: left out (see factsbot audio status)", ", ".join(missing))
+        left_out = ", ".join(f"{c.lang}/{c.id}" for c in missing)
+        log.warning("voice: no recording and no voice for %s: left out (see factsbot audio status)", left_out)
     return found
 
 
@@ -187,8 +168,24 @@ def africastalking_call():
     if found is None:
         return Response("sessionId and callerNumber are required\n", 400, mimetype="text/plain")
     session_id, phone = found
-    if form.get("isActive", "1").strip() == "0":
-        return at_xml([], hangup=True)  # the call's final notification: nothing left to play
+    outbound = form.get("direction", "").strip().lower().startswith("out")  # a tip call we placed
+    record: dict[str, str] = {}
+    try:
+        if form.get("isActive", "1").strip() == "0":
+            # The call's final notification: nothing left to play; its outcome and length are recorded.
+            calls.ended(svc, session_id, at_outcome(form), _seconds(form.get("durationInSeconds")), phone=phone,
+                        direction="out" if outbound else "in")  # fmt: skip
+            return at_xml([], hangup=True)
+        if request.args.get("heard") == "1":  # the tip call's last clip has played
+            Calls(svc.store).heard(session_id)
+            return at_xml([], hangup=True)
+        if outbound:
+            record = Calls(svc.store).get(session_id)
+    except redis.RedisError as e:
+        log.error("voice callback not recorded: %s", type(e).__name__)
+        return Response("try again\n", 503, mimetype="text/plain")
+    if record.get("direction") == "out":  # a tip call we placed, answered: play the tip
+        return at_tip_xml(pieces(svc, [Clip(*c) for c in Calls(svc.store).clips(record)], audio.AT_TTS))
     try:
         t = _answer(svc, "africastalking", session_id, phone, form.get("dtmfDigits", ""))
     except CallMismatch:
@@ -220,6 +217,92 @@ def at_xml(found: list[Piece], hangup: bool) -> Response:
     # Without a following action the call ends, which is the goodbye's hang-up.
     body = ElementTree.tostring(root, encoding="unicode", xml_declaration=False)
     return Response('<?xml version="1.0" encoding="UTF-8"?>' + body, mimetype="application/xml")
+
+
+def at_tip_xml(found: list[Piece]) -> Response:
+    """A tip call: its clips, then back to us (only if the person is still there): heard to the end."""
+    root = ElementTree.Element("Response")
+    for piece in found:
+        if piece.url:
+            ElementTree.SubElement(root, "Play", url=piece.url)
+        else:
+            ElementTree.SubElement(root, "Say").text = piece.text
+    url = at_callback_url()
+    ElementTree.SubElement(root, "Redirect").text = url + ("&" if "?" in url else "?") + "heard=1"
+    body = ElementTree.tostring(root, encoding="unicode", xml_declaration=False)
+    return Response('<?xml version="1.0" encoding="UTF-8"?>' + body, mimetype="application/xml")
+
+
+# Africa's Talking's hang-up causes (SIP-style names; from their voice docs and forum answers, unconfirmed
+# against a live account): a declined call counts as busy, as Twilio reports it.
+AT_BUSY = {"USER_BUSY", "CALL_REJECTED"}
+AT_NO_ANSWER = {"NO_ANSWER", "NO_USER_RESPONSE", "ORIGINATOR_CANCEL"}
+
+
+def at_outcome(form) -> str:
+    cause = form.get("hangupCause", "").strip().upper()
+    if cause in AT_BUSY:
+        return "busy"
+    if cause in AT_NO_ANSWER:
+        return "no-answer"
+    answered = _seconds(form.get("durationInSeconds")) > 0 or form.get("status", "").strip() == "Success"
+    return "completed" if answered else "failed"
+
+
+def _seconds(value: str | None) -> int:
+    try:
+        return max(int(float(value or 0)), 0)
+    except ValueError:
+        return 0
+
+
+# -- Twilio's reports on calls ----------------------------------------------------------------------
+
+# Twilio's CallStatus -> what we record. Final: completed, busy, no-answer, failed (canceled: failed).
+TWILIO_OUTCOMES = {"queued": "", "initiated": "", "ringing": "ringing", "in-progress": "answered",
+                   "answered": "answered", "completed": "completed", "busy": "busy", "no-answer": "no-answer",
+                   "failed": "failed", "canceled": "failed"}  # fmt: skip
+
+
+@bp.post("/voice/twilio/status")
+def twilio_status():
+    """Status callbacks of calls (ours, and the line's when the number is set to send them): outcome, minutes."""
+    if not twilio.signature_ok():
+        log.warning("rejected a Twilio call status callback with a missing or wrong signature")
+        abort(403)
+    svc, form = services.get(), request.form
+    sid, status = form.get("CallSid", "").strip(), form.get("CallStatus", "").strip().lower()
+    if not _SID.match(sid) or status not in TWILIO_OUTCOMES:
+        return Response("CallSid and CallStatus are required\n", 400, mimetype="text/plain")
+    outcome = TWILIO_OUTCOMES[status]
+    inbound = form.get("Direction", "").strip() == "inbound"
+    phone = phones.normalise(form.get("From" if inbound else "To", ""), svc.config["DEFAULT_REGION"]) or ""
+    try:
+        if outcome in FINAL:
+            calls.ended(svc, sid, outcome, _seconds(form.get("CallDuration")), phone=phone,
+                        direction="in" if inbound else "out")  # fmt: skip
+        elif outcome:
+            Calls(svc.store).progress(sid, outcome)
+    except redis.RedisError as e:
+        log.error("call status not recorded: %s", type(e).__name__)
+        return Response("try again\n", 503, mimetype="text/plain")  # Twilio retries
+    return Response("", 204)
+
+
+@bp.post("/voice/twilio/heard")
+def twilio_heard():
+    """A tip call's TwiML redirects here after its last clip: the person heard it to the end. Then it hangs up."""
+    if not twilio.signature_ok():
+        abort(403)
+    sid = request.form.get("CallSid", "").strip()
+    if _SID.match(sid):
+        try:
+            Calls(services.get().store).heard(sid)
+        except redis.RedisError as e:
+            log.error("call heard not recorded: %s", type(e).__name__)
+    response = VoiceResponse()
+    response.hangup()
+    return Response(str(response), mimetype="text/xml")
 
 
 # -- recordings ---------------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ COMMANDS = ("opt_out", "opt_in", "help", "menu", "more", "next", "back", "langua
 # Words that are a command only with a date or a number after them (BABY 12-03-2026, PREGNANT 20):
 # alone they may be a topic's keyword (PREGNANT, MIMBA).
 ARGUMENT_COMMANDS = ("baby", "pregnant", "due")
+COMMANDS += ("voice", "sms")  # tips by phone call (VOICE), or by SMS again (SMS, VOICE OFF): bot/calls.py
 ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
 # SMS each text may cost. English is the reference: one GSM-7 SMS per key message.

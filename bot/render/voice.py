@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from bot.audio import Clip
-from bot.content import Language
+from bot.content import Language, Topic
 from bot.menu import Context
 from bot.navigation import Layout, Line, Move, Show
 from bot.render import Renderer
@@ -30,6 +30,7 @@ LINES = {
     "topic_end": ("topic_end",),
     "sms_sent": ("sms_sent",),
     "joined": ("joined",),
+    "joined_call": ("joined_call",),
     "left": ("joined",),
     "ussd_resume": ("resume",),
 }
@@ -104,6 +105,18 @@ class VoiceRenderer(Renderer):
         found += self.helpline(move)
         found.append(self.say(code, "message_hint" if move.show is Show.MESSAGE else "detail_hint"))
         return found
+
+    def tip_call(self, topic: Topic, index: int, lang: Language) -> tuple[Clip, ...]:
+        """What an outbound call plays: a greeting, the key message and why it matters, how to stop.
+
+        A private topic is not named, as on the line: a call can be overheard.
+        """
+        m, code = topic.messages[index], lang.code
+        found = [self.say(code, "call_intro")]
+        if not topic.is_discreet(m):
+            found.append(Clip(f"topic-{topic.id}", topic.label, code))
+        found += [Clip(m.id, m.short, m.lang), Clip(f"{m.id}-detail", m.detail, m.lang), self.say(code, "call_end")]
+        return tuple(clip for clip in found if clip.text)
 
     def helpline(self, move: Move) -> list[Clip]:
         h, code = move.helpline, move.lang.code

@@ -38,6 +38,10 @@ class Keys:
         """Where a call that dropped mid-topic left off, for the same number's next call."""
         return f"{self.prefix}voiceresume:{phone}"
 
+    def call(self, call_id: str) -> str:
+        """A call we placed (or one that ended): who, what it played, its outcome, by the provider's call id."""
+        return f"{self.prefix}call:{call_id}"
+
     def profile(self, phone: str) -> str:
         return f"{self.prefix}profile:{phone}"
 

@@ -25,6 +25,7 @@ class LogEntry:
     status: str = ""  # outbound: sent, failed, opted_out, invalid, delivered...
     reason: str = ""  # a failure in plain words
     broadcast: str = ""
+    seconds: str = ""  # a call that ended: how long it lasted
 
     def fields(self) -> dict[str, str]:
         return {k: v for k, v in self.__dict__.items() if v}

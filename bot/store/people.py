@@ -178,6 +178,7 @@ class Store:
             "last_seen": f"{now:.3f}",
             "first_seen": loaded.first_seen or f"{now:.3f}",
             "invalid": "0",  # they just reached us from this number, whatever a gateway said before
+            "delivery": profile.delivery,
         }
         ops = [w.op() if isinstance(w, Write) else w for w in writes]
         ops += self.membership_ops(phone, loaded.profile, profile, now)
@@ -243,4 +244,5 @@ def profile_from(fields: Mapping[str, str]) -> Profile:
         opted_out=fields.get("opted_out") == "1",
         subscriptions=tuple(filter(None, fields.get("subs", "").split(","))),
         groups=tuple(filter(None, fields.get("groups", "").split(","))),
+        delivery=fields.get("delivery", ""),
     )
