@@ -17,8 +17,8 @@ from bot import connection, content, providers, settings
 from bot.content import Catalog
 from bot.engine import Engine
 from bot.menu import Context
-from bot.providers import voice as voice_providers
 from bot.persistence import Persistence
+from bot.providers import voice as voice_providers
 from bot.render.sms import SmsRenderer
 from bot.render.ussd import UssdRenderer
 from bot.store import Store
