@@ -30,10 +30,9 @@ log = logging.getLogger(__name__)
 
 
 def template_for(svc: Services, lang: str, kind: str) -> Template | None:
-    """The approved template for this kind of message in `lang` (English's when the language has none)."""
+    """The approved template for this kind of message in `lang`; None: SMS in their language beats a foreign frame."""
     name = whatsapp.template_name(kind)
-    templates = svc.catalog.whatsapp
-    return (templates.get(lang or svc.context.default_lang) or {}).get(name) or templates.get("en", {}).get(name)
+    return svc.catalog.whatsapp.get(lang or svc.context.default_lang, {}).get(name) if name else None
 
 
 def route_for(svc: Services, profile: Mapping[str, str], kind: str, now: float) -> tuple[Route, Template | None]:

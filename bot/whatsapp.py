@@ -72,5 +72,10 @@ def route(sender: Sender, now: float) -> Route:
 TEMPLATE_FOR_KIND = {"subscription": "tip", "broadcast": "tip", "key_message": "tip"}
 
 
+# Sent as free text inside the window and by SMS outside it, never as a template: an answer
+# from a health worker is their own words, which no approved template holds.
+FREE_TEXT_ONLY = frozenset({"answer", "reply"})
+
+
 def template_name(kind: str) -> str:
-    return TEMPLATE_FOR_KIND.get(kind, "message")
+    return "" if kind in FREE_TEXT_ONLY else TEMPLATE_FOR_KIND.get(kind, "message")

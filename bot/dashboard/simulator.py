@@ -36,12 +36,14 @@ def index():
 def send():
     data = request.get_json(silent=True) or {}
     text = str(data.get("text", ""))[: conversation.LOG_TEXT_MAX]
+    whatsapp = data.get("whatsapp") is True
     if not text.strip():
         return jsonify(error="type a message"), 400
     try:
-        reply = sms.handle(services.get(), conversation.Inbound(_number(), text, CHANNEL))
+        medium = "whatsapp" if whatsapp else "sms"
+        reply = sms.handle(services.get(), conversation.Inbound(_number(), text, CHANNEL, medium=medium))
     except (redis.RedisError, conversation.Busy) as e:
         log.error("simulator failed: %s", type(e).__name__)
         return jsonify(error="the bot could not answer: try again"), 503
     parts = [{"text": p, **segments.count(p).as_dict()} for p in reply.parts]
-    return jsonify(parts=parts, event=reply.event)
+    return jsonify(parts=parts, event=reply.event, whatsapp=whatsapp)

@@ -19,6 +19,7 @@ NAV = (  # (endpoint, label, role needed)
     ("dashboard_broadcasts.index", "Broadcasts", Role.VIEWER),
     ("dashboard_fieldworkers.index", "Field workers", Role.VIEWER),
     ("dashboard_content.index", "Content", Role.VIEWER),
+    ("dashboard_inbox.index", "Inbox", Role.VIEWER),
     ("dashboard_simulator.index", "Simulator", Role.OPERATOR),
     ("dashboard_queues.index", "Queues", Role.VIEWER),
     ("dashboard_users.index", "Users", Role.ADMIN),

@@ -4,6 +4,7 @@
   var form = document.getElementById("simulator-form");
   if (!form) { return; }
   var input = form.querySelector("input[name=text]");
+  var whatsapp = document.getElementById("simulator-whatsapp");
   var screen = document.getElementById("screen");
   var token = document.querySelector('meta[name="csrf-token"]').getAttribute("content");
 
@@ -34,14 +35,15 @@
       method: "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRFToken": token, Accept: "application/json" },
-      body: JSON.stringify({ text: text })
+      body: JSON.stringify({ text: text, whatsapp: !!(whatsapp && whatsapp.checked) })
     })
       .then(function (r) { return r.json(); })
       .then(function (reply) {
         if (reply.error) { bubble(reply.error, "from-bot error"); return; }
         if (!reply.parts.length) { bubble("(no reply)", "from-bot", ""); }
         reply.parts.forEach(function (part) {
-          bubble(part.text, "from-bot", part.encoding + " · " + part.segments + " SMS");
+          bubble(part.text, "from-bot", reply.whatsapp ? "WhatsApp · " + part.text.length + " characters"
+                                                      : part.encoding + " · " + part.segments + " SMS");
         });
       })
       .catch(function () { bubble("No connection to the dashboard.", "from-bot error"); });
