@@ -97,14 +97,17 @@ def dev(port: int | None, host: str) -> None:
 
 @main.command("chat")
 @click.option("--from", "phone", default="+254700000001", show_default=True, help="the phone you pretend to be")
-def chat(phone: str) -> None:
+@click.option("--whatsapp", is_flag=True, help="write as a WhatsApp user (one message per reply, no SMS parts)")
+def chat(phone: str, whatsapp: bool) -> None:
     """A terminal phone: talk to the same engine and store as the webhook."""
     from bot import conversation, embedded, services, sms
 
     number = _phone(phone)
     config = {**settings.from_env(), "REDIS_URL": embedded.redis_url()}
     svc = services.build(config)
-    click.echo(f"You are {number}. Type MENU to start, a blank line or Ctrl-D to quit.", err=True)
+    medium = "whatsapp" if whatsapp else "sms"
+    click.echo(f"You are {number} on {'WhatsApp' if whatsapp else 'SMS'}. Type MENU to start, a blank line or "
+               "Ctrl-D to quit.", err=True)  # fmt: skip
     while True:
         try:
             text = input("> ")
@@ -112,10 +115,12 @@ def chat(phone: str) -> None:
             break
         if not text:
             break
-        reply = sms.handle(svc, conversation.Inbound(number, text, "chat"))
+        reply = sms.handle(svc, conversation.Inbound(number, text, "chat", medium=medium))
         for part in reply.parts:
             count = segments.count(part)
-            click.secho(f"[{count.encoding}, {count.units} units, {count.segments} SMS]", fg="cyan", err=True)
+            sms_size = f"{count.encoding}, {count.units} units, {count.segments} SMS"
+            size = f"{len(part)} characters" if whatsapp else sms_size
+            click.secho(f"[{size}]", fg="cyan", err=True)
             click.echo(part)
         if not reply.parts:
             click.secho("[no reply]", fg="cyan", err=True)

@@ -43,6 +43,7 @@ class Event(str, Enum):
     URGENT = "urgent"  # a text that describes an emergency got the urgent answer
     JOIN_CONFIRM = "join_confirm"  # a private topic's subscription waits for YES
     DELIVERY = "delivery"  # tips by phone call (VOICE) or by SMS again
+    QUESTION = "question"  # a family's own question: the closest key messages, and the inbox
 
 
 class Do(str, Enum):
@@ -70,6 +71,7 @@ class Do(str, Enum):
     DECLINE_JOIN = "decline_join"  # NO to it
     DELIVERY = "delivery"  # value: "voice" (tips by phone call) or "sms"
     JOIN_CALL = "join_call"  # value: topic id: its tips by phone call (a key on the voice line)
+    QUESTION = "question"  # value: the text, a question in the family's own words
     EMPTY = "empty"
     UNKNOWN = "unknown"
 
@@ -141,6 +143,7 @@ class Context:
     drip_days: int = 7
     malaria_countries: frozenset[str] = frozenset()  # ISO codes where FEVER leads to the malaria message
     voice_calls: bool = False  # VOICE_ENABLED: tips can come as phone calls
+    helpdesk: bool = False  # HELPDESK: a health worker answers questions from the dashboard's inbox
 
     def first_language(self, country: str) -> str:
         return dict(self.country_languages).get(country, self.default_lang)

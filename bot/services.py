@@ -21,6 +21,7 @@ from bot.persistence import Persistence
 from bot.providers import voice as voice_providers
 from bot.render.sms import SmsRenderer
 from bot.render.ussd import UssdRenderer
+from bot.render.whatsapp import WhatsAppRenderer
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,7 @@ class Services:
     content_generation: int = 0
     content_checked: float = field(default_factory=time.monotonic)
     persistence: Persistence | None = None  # what the production start-up check found (bot.persistence)
+    whatsapp: WhatsAppRenderer = field(default_factory=WhatsAppRenderer)
 
     def refresh_content(self) -> None:
         """Read the content again if an admin has published an edit since it was read.
@@ -78,6 +80,9 @@ class Services:
     def ussd_engine(self) -> Engine:
         return Engine(self.catalog, self.ussd, self.context)
 
+    def whatsapp_engine(self) -> Engine:
+        return Engine(self.catalog, self.whatsapp, self.context)
+
     @cached_property
     def provider(self) -> providers.Provider:
         return providers.from_config(self.config)
@@ -86,6 +91,15 @@ class Services:
     def caller(self) -> voice_providers.Caller:
         """Who places tip calls (bot/calls.py)."""
         return voice_providers.from_config(self.config)
+
+    @cached_property
+    def whatsapp_provider(self) -> providers.Provider:
+        """Twilio sends WhatsApp whatever gateway sends SMS; the local providers record or print it."""
+        if self.provider.name in ("africastalking",):
+            from bot.providers.twilio import TwilioProvider
+
+            return TwilioProvider(self.config)
+        return self.provider
 
     def queue(self, name: str) -> Queue:
         """An RQ queue: "replies" (one-off, first) or "bulk" (broadcasts)."""
@@ -142,6 +156,7 @@ def build(config: Mapping, client: redis.Redis | None = None) -> Services:
             drip_days=config["DRIP_INTERVAL_DAYS"],
             malaria_countries=frozenset(c.upper() for c in settings.codes(config["MALARIA_COUNTRIES"])),
             voice_calls=bool(config["VOICE_ENABLED"]),
+            helpdesk=bool(config.get("HELPDESK")),
         ),
     )
 

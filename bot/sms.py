@@ -6,6 +6,7 @@ One step of the menu for the number, or a registered field worker's command, run
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 
 from bot import conversation, enrol, fieldwork, phones
@@ -13,12 +14,16 @@ from bot.conversation import Decision, Inbound, Reply
 from bot.menu import Answer, Event, Profile, Session
 from bot.services import Services
 from bot.store import Loaded, Write
+from bot.store.channels import seen_ops
+from bot.store.questions import Questions
+from bot.whatsapp import WHATSAPP
 
 
 def handle(svc: Services, inbound: Inbound) -> Reply:
     """Run one inbound SMS through the conversation (or a field worker's command)."""
     text = conversation.clean(inbound.text)
-    engine = svc.sms_engine()
+    whatsapp = inbound.medium == WHATSAPP
+    engine = svc.whatsapp_engine() if whatsapp else svc.sms_engine()
     keys = svc.store.keys
     state_key = keys.session(inbound.phone)
     invite_key, worker_key, pending_key = (keys.invite(inbound.phone), keys.fieldworker(inbound.phone),
@@ -41,6 +46,21 @@ def handle(svc: Services, inbound: Inbound) -> Reply:
         return Decision(answer, result.writes(pending_key), result.logged or text, effects=effects)
 
     def decide(loaded: Loaded, profile: Profile) -> Decision:
+        now = time.time()
+        seen = seen_ops(keys, inbound.phone, inbound.medium, now, whatsapp=whatsapp)
+        decision = turn(loaded, profile)
+        asked = question(decision.answer, now)
+        return replace(decision, writes=[*decision.writes, *seen, *asked])
+
+    def question(answer: Answer, now: float) -> list:
+        """A question (or a message describing an emergency) goes to the inbox with the turn that answered it."""
+        if answer.event not in (Event.QUESTION, Event.URGENT):
+            return []
+        doc = Questions.document(inbound.phone, text, answer.profile.lang, inbound.medium,
+                                 answer.event is Event.URGENT, now)  # fmt: skip
+        return Questions(svc.store, svc.config["QUESTION_RETENTION_DAYS"]).writes(doc)
+
+    def turn(loaded: Loaded, profile: Profile) -> Decision:
         session = Session.from_dict(loaded.state)
         worker = loaded.extras.get(worker_key)
         if worker:
