@@ -10,7 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import Enum
 
-from bot.content import Catalog, Helpline, Language, Topic
+from bot import questions
+from bot.content import Catalog, Helpline, Language, Topic, normalise_keyword
 from bot.menu import Action, Context, Do, Event, Profile, Session, State
 
 Layout = tuple[tuple[int, ...], ...]  # the topic menu's pages: the topic numbers on each
@@ -69,6 +70,7 @@ class Here:
     layout: Callable[[Language], Layout]  # the channel's menu pages for a language
     silent_when_opted_out: bool  # SMS stays silent after STOP; a USSD dial is the person asking
     footer: tuple[Line, ...] = ()
+    matches: int = 2  # key messages a question's answer offers (the channel's room for them)
 
 
 def navigate(here: Here, action: Action, first_contact: bool) -> Move:
@@ -104,7 +106,8 @@ def navigate(here: Here, action: Action, first_contact: bool) -> Move:
     if do is Do.DELIVERY:
         return _delivery(here, action)
     offer_languages = first_contact and len(here.catalog.languages) > 1
-    if here.session.state is State.NEW and do not in (Do.NUMBER, Do.TOPIC, Do.SYMPTOM, Do.JOIN, Do.LEAVE):
+    if here.session.state is State.NEW and do not in (Do.NUMBER, Do.TOPIC, Do.SYMPTOM, Do.JOIN, Do.LEAVE,
+                                                      Do.QUESTION):  # fmt: skip
         lead = (Line.of("welcome"), Line.of("language_hint")) if offer_languages else (Line.of("welcome"),)
         return menu(here, 0, Event.WELCOME, lead=lead)
     if offer_languages:
@@ -304,6 +307,40 @@ def _leave(here: Here, action: Action) -> Move:
     return say(here, here.session, Event.LEFT, left, profile=profile, topic=topic.id)
 
 
+# -- questions ----------------------------------------------------------------------------
+
+
+def _question(here: Here, action: Action) -> Move:
+    """A family's own question: the closest key messages, honestly so; the shell puts it in the inbox.
+
+    A symptom the question names leads (the message that says to seek care). The session stands
+    on the first tip offered, so MORE gives its detail.
+    """
+    text = str(action.value)
+    found: list[tuple[Topic, int]] = []
+    route = here.catalog.symptoms.get(here.lang.symptom(normalise_keyword(text)))
+    if route is not None:
+        malaria_free = here.profile.country not in here.context.malaria_countries
+        hit = here.lang.message(route.elsewhere if route.elsewhere and malaria_free else route.message)
+        if hit is not None:
+            found.append((hit[0], hit[0].messages.index(hit[1])))
+    for match in questions.closest(here.lang, text, here.matches + 1):
+        if (match.topic, match.index) not in found:
+            found.append((match.topic, match.index))
+    found = found[: here.matches]
+    closing = Line.of("question_helpdesk") if here.context.helpdesk else Line.of("question_no_helpdesk")
+    if not found:
+        return say(here, here.session, Event.QUESTION, Line.of("question_none"), closing)
+    lines = [Line.of("question_intro")]
+    for topic, index in found:
+        m, total = topic.messages[index], len(topic.messages)
+        lines.append(Line.of("message_discreet", n=index + 1, total=total, short=m.short) if topic.is_discreet(m)
+                     else Line.of("message", label=topic.label, n=index + 1, total=total, short=m.short))  # fmt: skip
+    first, index = found[0]
+    session = Session(State.MESSAGE, topic=first.id, index=index)
+    return say(here, session, Event.QUESTION, *lines, closing, Line.of("question_hint"))
+
+
 # -- key messages -------------------------------------------------------------------------
 
 
@@ -338,6 +375,7 @@ _HANDLERS: dict[Do, Callable[[Here, Action], Move]] = {
     Do.CONFIRM_JOIN: _confirm_join,
     Do.DECLINE_JOIN: _decline_join,
     Do.SYMPTOM: _symptom,
+    Do.QUESTION: _question,
     Do.LEAVE: _leave,
     Do.JOIN_CALL: _join_call,
     Do.EMPTY: lambda here, action: say(here, here.session, Event.HINT, Line.of("empty")),

@@ -140,6 +140,13 @@ SETTINGS = (
         "AO,BF,BI,BJ,CD,CF,CG,CI,CM,ET,GA,GH,GM,GN,GQ,GW,IN,KE,LR,MG,ML,MW,MZ,NE,NG,RW,SD,SL,SN,SO,SS,TD,TG,TZ,UG,ZM,ZW",
         "where malaria is endemic (ISO codes): FEVER leads to the malaria tip there, general fever advice elsewhere",
     ),
+    Setting(
+        "TWILIO_WHATSAPP_FROM", "", "WhatsApp sender (whatsapp:+E164) for messages we start; empty: no WhatsApp sends"
+    ),
+    Setting(
+        "HELPDESK", False, "questions get 'a health worker will reply' and are answered from the dashboard inbox", bool
+    ),
+    Setting("QUESTION_RETENTION_DAYS", 90, "questions (and their answers) older than this are deleted", int),
     Setting("PORT", 5000, "port of `factsbot dev`", int),
 )
 

@@ -129,6 +129,8 @@ class FileReader:
                 self.parts.texts = self.system_texts(data, name)
             elif path.name == "words.yaml":
                 self.parts.words = self.words(data, name)
+            elif path.name == "whatsapp.yaml":
+                continue  # WhatsApp templates: read by bot/content/whatsapp.py
             else:
                 topic = self.topic(data, name)
                 if topic is None:

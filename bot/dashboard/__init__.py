@@ -16,6 +16,7 @@ from bot.dashboard import (
     broadcasts,
     content,
     fieldworkers,
+    inbox,
     messages,
     overview,
     people,
@@ -27,7 +28,8 @@ from bot.dashboard import (
 
 log = logging.getLogger(__name__)
 
-BLUEPRINTS = (auth, overview, messages, people, broadcasts, fieldworkers, simulator, queues, content, users, audit)
+BLUEPRINTS = (auth, overview, messages, people, broadcasts, fieldworkers, inbox, simulator, queues, content, users,
+              audit)  # fmt: skip
 
 
 class DashboardSessions(SecureCookieSessionInterface):

@@ -176,6 +176,24 @@ class Keys:
         """A new temporary key, for one set operation's result (deleted in the same transaction)."""
         return f"{self.prefix}tmp:{uuid.uuid4().hex}"
 
+    # -- families' questions (the dashboard's inbox) --------------------------------------
+
+    def question(self, question_id: str) -> str:
+        """One question as JSON (text, who, when, its answer), expiring after QUESTION_RETENTION_DAYS."""
+        return f"{self.prefix}question:{question_id}"
+
+    def questions_open(self) -> str:
+        """Open questions by priority: urgent ones first (see bot.store.questions.priority), then oldest."""
+        return f"{self.prefix}questions:open"
+
+    def questions_asked(self) -> str:
+        """Every kept question by when it was asked: figures and retention."""
+        return f"{self.prefix}questions:asked"
+
+    def canned_answers(self) -> str:
+        """Answers operators pick from, by name (edited by admins)."""
+        return f"{self.prefix}questions:canned"
+
     # -- content --------------------------------------------------------------------------
 
     def content_generation(self) -> str:
