@@ -4,6 +4,7 @@ signed status callbacks, outcomes, retries and the log."""
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlencode
@@ -13,11 +14,13 @@ import pytest
 from rq.registry import ScheduledJobRegistry
 
 from bot import calls, subscriptions
+from bot.dashboard import accounts
 from bot.providers import Outcome
 from bot.store.calls import Calls
 from tests.conftest import BASE_URL, TWILIO_SID, Phone, drain, recorded, sign, twilio_settings
 from tests.fakes import FakeGateway
 from tests.storeview import log_entries
+from tests.test_dashboard import FAST_HASH, PASSWORD, Dashboard
 from tests.test_voice import CALLERS, TwilioCall, plain, voiced  # noqa: F401 (fixtures)
 
 PHONE = CALLERS["en"]
@@ -314,3 +317,34 @@ def test_africastalking_hangup_causes(app, svc, cause, outcome):
         "isActive": "0", "sessionId": sid, "direction": "Outbound", "callerNumber": PHONE, "durationInSeconds": "0",
         "status": "Failed", "hangupCause": cause})  # fmt: skip
     assert Calls(svc.store).get(sid)["status"] == outcome
+
+
+# -- operators -----------------------------------------------------------------------------------------
+
+
+def test_the_overview_counts_calls_and_their_minutes(app, svc):
+    client = app.test_client()
+    sid = placed(svc)
+    status(client, twilio_status(sid, "completed", CallDuration="75"))
+    status(client, {"CallSid": "CA" + "2" * 32, "AccountSid": TWILIO_SID, "CallStatus": "completed",
+                    "Direction": "inbound", "From": PHONE, "To": "+15005550006", "CallDuration": "105"})  # fmt: skip
+    status(client, twilio_status(placed(svc), "busy"))
+    accounts.create(svc.store, "viewer@example.org", "viewer", PASSWORD, by="test", method=FAST_HASH)
+    page = Dashboard(client).as_role("viewer").get("/dashboard/").text
+    calls_row = re.search(r">Calls</a>(.*?)</tr>", page, re.S).group(1)
+    assert re.findall(r'class="num">(\d+)', calls_row) == ["3", "3", "3"]
+    assert "2 answered" in calls_row
+    minutes_row = re.search(r"<th>Call minutes</th>(.*?)</tr>", page, re.S).group(1)
+    assert re.findall(r">(\d+)<", minutes_row) == ["3", "3", "3"]  # 75 s + 105 s
+
+
+def test_the_simulator_plays_a_test_call_with_its_recordings_and_dials_nobody(app, svc):
+    accounts.create(svc.store, "operator@example.org", "operator", PASSWORD, by="test", method=FAST_HASH)
+    dash = Dashboard(app.test_client()).as_role("operator")
+    message = svc.catalog.language("fr").topic("malaria").messages[0]
+    page = dash.post("/dashboard/simulator/call", {"lang": "fr", "message": message.id}).text
+    assert message.short.replace("'", "&#39;")[:30] in page
+    assert f'src="/audio/fr/placeholder/{message.id}.wav"' in page
+    assert calls_recorded(svc.config) == []  # no gateway was asked
+    (entry,) = [e for _, e in log_entries(svc.store) if e.get("event") == "test_call"]
+    assert entry["channel"] == "simulator" and entry["status"] == "simulated"

@@ -105,6 +105,8 @@ ROUTES = [
     ("POST", "/dashboard/fieldworkers/{worker}/remove", "operator", {}),
     ("GET", "/dashboard/simulator", "operator", None),
     ("POST", "/dashboard/api/simulator", "operator", {"text": "hi"}),
+    ("GET", "/dashboard/simulator/call", "operator", None),
+    ("POST", "/dashboard/simulator/call", "operator", {"lang": "en", "message": "malaria-1"}),
     ("GET", "/dashboard/queues", "viewer", None),
     ("GET", "/dashboard/content", "viewer", None),
     ("POST", "/dashboard/content/reload", "admin", {}),

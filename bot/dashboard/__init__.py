@@ -23,6 +23,7 @@ from bot.dashboard import (
     queues,
     simulator,
     templating,
+    testcall,
     users,
 )
 
@@ -30,6 +31,9 @@ log = logging.getLogger(__name__)
 
 BLUEPRINTS = (auth, overview, messages, people, broadcasts, fieldworkers, inbox, simulator, queues, content, users,
               audit)  # fmt: skip
+
+
+BLUEPRINTS += (testcall,)  # the simulator's test call (issue 12)
 
 
 class DashboardSessions(SecureCookieSessionInterface):

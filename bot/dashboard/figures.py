@@ -10,6 +10,7 @@ TEST_CHANNELS = frozenset({"simulator", "chat"})  # trainers and developers, not
 SUBSCRIBED = frozenset({"joined", "invite_accepted"})
 ACCEPTED = frozenset({"sent", "delivered"})
 REJECTED = frozenset({"failed", "invalid", "undelivered"})
+ANSWERED_CALLS = frozenset({"completed", "heard"})  # a call's outcomes in which someone picked up
 
 
 def day_of(entry_id: str) -> str:
@@ -27,6 +28,11 @@ def tally(rows: Iterable[tuple[str, dict[str, str]]]) -> tuple[dict[str, Counter
             continue  # a copy made by FORGET (bot/store/log.redact) of an entry counted already
         day = day_of(e.get("was") or entry_id)
         c = counts.setdefault(day, Counter())
+        if e.get("event") == "call_end":  # a call ended (ours or the line's): a call and its minutes, not a message
+            c["calls"] += 1
+            c["call_seconds"] += int(e.get("seconds") or 0) if (e.get("seconds") or "").isdigit() else 0
+            c["calls_answered"] += e.get("status") in ANSWERED_CALLS
+            continue
         if e.get("direction") == "in":
             c["in"] += 1
             people.setdefault(day, set()).add(e.get("phone", ""))
@@ -62,7 +68,8 @@ def summary(per_day: Sequence[dict[str, int]], people: int) -> dict:
     tried = total["accepted"] + total["rejected"]
     return {"inbound": total["in"], "outbound": total["out"], "people": people, "subscribed": total["subscribed"],
             "opted_out": total["opt_out"], "urgent": total["urgent"], "accepted": total["accepted"],
-            "rejected": total["rejected"],
+            "rejected": total["rejected"], "calls": total["calls"], "calls_answered": total["calls_answered"],
+            "call_minutes": round(total["call_seconds"] / 60),
             "delivery_rate": round(100 * total["accepted"] / tried, 1) if tried else None}  # fmt: skip
 
 

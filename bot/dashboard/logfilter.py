@@ -16,9 +16,9 @@ from bot.menu import Event
 
 Row = tuple[str, dict[str, str]]
 DIRECTIONS = ("in", "out")
-CHANNELS = ("sms", "ussd", "simulator", "chat")
+CHANNELS = ("sms", "ussd", "voice", "simulator", "chat")
 STATUSES = ("sent", "failed", "invalid", "opted_out", "delivered", "undelivered")
-EVENTS = tuple(e.value for e in Event)  # what a turn did: "urgent" is a danger sign answered
+EVENTS = (*(e.value for e in Event), "call_end")  # what a turn did ("urgent": a danger sign answered); a call's end
 
 
 @dataclass(frozen=True)
