@@ -137,6 +137,15 @@ def keyword(topic: Topic) -> str:
     return str(topic.keywords[0]).upper() if topic.keywords else topic.label.upper()
 
 
+def about(here: Here, key: str, topic: Topic, private: bool, **fields) -> Line:
+    """A system text about `topic`: for a private one its neutral `<key>_discreet` twin, which
+    gets the topic's menu number (JOIN 11) instead of its label and keyword: phones are shared."""
+    number = here.lang.topics.index(topic) + 1
+    if private:
+        return Line.of(f"{key}_discreet", number=number, **fields)
+    return Line.of(key, label=topic.label, keyword=keyword(topic), number=number, **fields)
+
+
 # -- menus and languages ------------------------------------------------------------------
 
 
@@ -177,7 +186,8 @@ def _number(here: Here, action: Action) -> Move:
         topic = here.lang.topic(s.topic)
         if 1 <= n <= len(topic.messages):
             return show_message(here, topic, n - 1)
-        return say(here, s, Event.HINT, Line.of("pick_message", label=topic.label, max=len(topic.messages)))
+        private = topic.is_discreet(topic.messages[s.index])
+        return say(here, s, Event.HINT, about(here, "pick_message", topic, private, max=len(topic.messages)))
     if 1 <= n <= len(topics):
         return show_message(here, topics[n - 1], 0)
     return say(here, s, Event.HINT, Line.of("pick_number", max=len(topics)))
@@ -207,8 +217,9 @@ def _next_tip(here: Here, action: Action | None) -> Move:
     topic = here.lang.topic(s.topic)
     if s.index + 1 < len(topic.messages):
         return show_message(here, topic, s.index + 1)
-    end = Line.of("topic_end", label=topic.label, keyword=keyword(topic), days=here.context.drip_days)
-    return say(here, Session(State.MENU), Event.TOPIC_END, end, topic=topic.id)
+    end = about(here, "topic_end", topic, topic.is_discreet(topic.messages[s.index]), days=here.context.drip_days)
+    # The menu, still knowing the topic: JOIN (USSD: 4) right after its last tip subscribes to it.
+    return say(here, Session(State.MENU, topic=topic.id), Event.TOPIC_END, end, topic=topic.id)
 
 
 def _show(here: Here, action: Action | None = None) -> Move:
@@ -237,7 +248,7 @@ def _send_sms(here: Here, action: Action) -> Move:
 def _subscription_topic(here: Here, value: str) -> Topic | None:
     if value == "?":
         return None
-    topic_id = value or (here.session.topic if here.session.reading else "")
+    topic_id = value or here.session.topic  # the one being read, or whose last tip was just read
     return here.lang.topic(topic_id) if topic_id else None
 
 
@@ -277,7 +288,7 @@ def _decline_join(here: Here, action: Action) -> Move:
 
 def _subscribe(here: Here, topic: Topic) -> Move:
     profile = replace(here.profile, subscriptions=tuple(sorted({*here.profile.subscriptions, topic.id})))
-    joined = Line.of("joined", label=topic.label, days=here.context.drip_days, keyword=keyword(topic))
+    joined = about(here, "joined", topic, topic.discreet, days=here.context.drip_days)
     return say(here, here.session, Event.JOINED, joined, profile=profile, topic=topic.id)
 
 
@@ -303,7 +314,7 @@ def _leave(here: Here, action: Action) -> Move:
     if topic is None:
         return say(here, here.session, Event.HINT, Line.of("join_which"))
     profile = replace(here.profile, subscriptions=tuple(t for t in here.profile.subscriptions if t != topic.id))
-    left = Line.of("left", label=topic.label, keyword=keyword(topic))
+    left = about(here, "left", topic, topic.discreet)
     return say(here, here.session, Event.LEFT, left, profile=profile, topic=topic.id)
 
 

@@ -56,7 +56,7 @@ def read_text(text: str, session: Session, profile: Profile, catalog: Catalog) -
     head, _, rest = word.partition(" ")
     for command, do in (("join", Do.JOIN), ("leave", Do.LEAVE)):
         if lang.is_command(head, command):
-            topic = find_topic(rest, lang) if rest else None
+            topic = subscription_topic(rest, lang) if rest else None
             return Action(do, topic.id if topic else ("?" if rest else ""))
     if lang.is_command(word, "voice"):
         return Action(Do.DELIVERY, "voice")
@@ -97,6 +97,15 @@ def language_code(word: str, catalog: Catalog) -> str:
         return codes[n - 1] if 1 <= n <= len(codes) else ""
     found = catalog.find_language(word) if word else None
     return found.code if found else ""
+
+
+def subscription_topic(word: str, lang: Language) -> Topic | None:
+    """The topic after JOIN or LEAVE: by its menu number (what a private topic's texts give
+    instead of its name: LEAVE 11), else as `find_topic` finds it."""
+    n = number(word)
+    if n is not None:
+        return lang.topics[n - 1] if 1 <= n <= len(lang.topics) else None
+    return find_topic(word, lang)
 
 
 def find_topic(word: str, lang: Language) -> Topic | None:

@@ -74,6 +74,9 @@ def inputs(path: str) -> list[str]:
 def read_input(text: str, session: Session, profile: Profile, catalog: Catalog) -> Action:
     """A USSD input: numbered choices first, then anything an SMS could say."""
     text = text.strip()
+    if session.join_pending and text in ("1", "0"):
+        # A private topic's subscription asks first, "1 Yes / 0 No": nobody has to type YES on a keypad.
+        return Action(Do.CONFIRM_JOIN if text == "1" else Do.DECLINE_JOIN)
     if text in FIXED:
         return Action(FIXED[text])
     if not text:
@@ -86,6 +89,8 @@ def read_input(text: str, session: Session, profile: Profile, catalog: Catalog) 
         if text == "1":
             return Action(Do.WHY if session.state is State.MESSAGE else Do.SHOW)
         return Action(READING[text]) if text in READING else Action(Do.UNKNOWN)
+    if session.state is State.MENU and session.topic and text == "4":
+        return Action(Do.JOIN)  # a topic's last screen offers "4 A tip every N days", not the menu's topic 4
     return Action(Do.NUMBER, n)
 
 

@@ -25,6 +25,8 @@ REQUIRED_TEXTS = (
     # issue 9: urgent replies, countries without numbers, discreet topics, the language's support contact
     "urgent", "urgent_no_number", "helpline_no_number", "message_discreet", "ussd_message_discreet",
     "join_discreet_confirm", "fw_discreet_warning", "support_contact",
+    # issue 9: a private topic's replies never name it
+    "joined_discreet", "left_discreet", "topic_end_discreet", "pick_message_discreet",
     # issue 13: a family's own question
     "question_intro", "question_none", "question_helpdesk", "question_no_helpdesk", "question_hint",
     # issue 11: registering for timed messages, a loss, FORGET (bot/family.py)

@@ -32,6 +32,9 @@ LINES = {
     "joined": ("joined",),
     "joined_call": ("joined_call",),
     "left": ("joined",),
+    "joined_discreet": ("joined",),
+    "left_discreet": ("joined",),
+    "topic_end_discreet": ("topic_end",),
     "ussd_resume": ("resume",),
 }
 FALLBACK_LINE = ("unknown",)  # pick_number, pick_message, unknown, empty, join_which...
