@@ -4,6 +4,8 @@ Only registered field workers' numbers get here; for anyone else these words are
 menu input, and nothing hints that the commands exist.
 
     REG +254711111111 KISUMU     invite a family (they must reply YES themselves)
+    REG +254711111111 KISUMU BABY 12-03-2026    ... and register their baby (or DUE 01-06-2027,
+                                 PREGNANT 20) for timed messages, once they said YES
     BC MALARIA 1 KISUMU          preview a broadcast of malaria key message 1 to KISUMU (or ALL)
     YES / NO                     send or drop the previewed broadcast (within 10 minutes)
     BC STATUS                    progress of your latest broadcast
@@ -17,10 +19,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from enum import Enum
 
-from bot import broadcasts, jobs, phones, quiet, reading, segments
+from bot import broadcasts, jobs, phones, quiet, reading, registering, segments
 from bot.content import Language, normalise_keyword
 from bot.services import Services
 from bot.store import Broadcasts, FieldWorkers, Write
@@ -48,6 +50,7 @@ class Request:
     group: str = ""  # REGISTER, BROADCAST: a group name or "all"; USAGE: which command
     topic: str = ""  # BROADCAST: topic id ("" when the name matched none)
     number: int = 0  # BROADCAST: the key message's number
+    timed: tuple[str, ...] = ()  # REGISTER: (what, as typed) of BABY 12-03-2026, DUE ..., PREGNANT 20
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,8 @@ class Invite:
     family: str
     group: str
     worker_name: str
+    series: str = ""  # a registration for timed messages, made when the family says YES
+    anchor: str = ""  # its due or birth date (ISO)
 
 
 @dataclass(frozen=True)
@@ -126,8 +131,12 @@ def read_command(text: str, lang: Language, has_pending: bool, region: str) -> R
     if has_pending and len(words) == 1 and lang.is_command(words[0], "decline"):
         return Request(Command.DECLINE)
     if words[0] == "REG":
-        number = phones.normalise(raw[1], region) if len(raw) == 3 else None
-        return Request(Command.REGISTER, family=number, group=raw[2].lower()) if number else _usage("REG")
+        number = phones.normalise(raw[1], region) if len(raw) in (3, 5) else None
+        timed = registering.read_words(raw[3:], lang) if len(raw) == 5 else None
+        if number is None or (len(raw) == 5 and timed is None):
+            return _usage("REG")
+        return Request(Command.REGISTER, family=number, group=raw[2].lower(),
+                       timed=(timed.ask.value, timed.value) if timed else ())  # fmt: skip
     if words[0] == "BC":
         if words[1:] == ["STATUS"]:
             return Request(Command.STATUS)
@@ -174,7 +183,8 @@ def carry_out(svc: Services, phone: str, effect: Invite | SendBroadcast) -> None
     """Do what a committed decision asked for."""
     workers = FieldWorkers(svc.store)
     if isinstance(effect, Invite):
-        workers.invite(effect.family, effect.group, phone, INVITE_SECONDS)
+        timed = {"series": effect.series, "anchor": effect.anchor} if effect.series else {}
+        workers.invite(effect.family, effect.group, phone, INVITE_SECONDS, **timed)
         # A family who has used the service already chose a language; a new one gets their country's.
         saved = svc.store.profile_fields(effect.family).get("lang", "")
         lang_code = saved or svc.context.first_language(phones.country(effect.family))
@@ -216,9 +226,16 @@ def _register(asked: Asked) -> CommandResult:
         return refused
     masked, group = phones.mask(request.family), request.group.upper()
     reply = asked.lang.texts["fw_invited"].format(family=masked, group=group)
-    # The family's number is personal data: the log (read by viewers, exported) shows it masked.
-    return CommandResult(reply, effects=(Invite(request.family, request.group, asked.worker.get("name", "")),),
-                         logged=f"REG {masked} {group}")  # fmt: skip
+    invite = Invite(request.family, request.group, asked.worker.get("name", ""))
+    if request.timed:
+        found = registering.registration(registering.Request(registering.Ask(request.timed[0]), request.timed[1]),
+                                         date.fromisoformat(asked.facts.day))  # fmt: skip
+        if isinstance(found, registering.Refusal):
+            return CommandResult(asked.lang.texts[registering.REFUSALS[found]])
+        invite = replace(invite, series=found.series.value, anchor=found.anchor.isoformat())
+    # The family's number is personal data: the log (read by viewers, exported) shows it masked, no date.
+    shown = f" {request.timed[0].upper()}" if request.timed else ""
+    return CommandResult(reply, effects=(invite,), logged=f"REG {masked} {group}{shown}")
 
 
 def _broadcast(asked: Asked) -> CommandResult:

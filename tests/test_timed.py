@@ -213,3 +213,58 @@ def test_forget_after_yes_erases_the_person_and_keeps_their_log_entries_without_
     assert len(entries) == logged + 4  # FORGET, its reply, YES, its reply: every entry kept
     assert not any(UGANDA.encode() in b"".join(v for kv in fields.items() for v in kv) for _, fields in entries)
     assert run(svc, config, UGANDA, today, 2) == []
+
+
+def test_a_family_registered_by_ussd_gets_the_plan_and_an_sms_saying_how_to_stop(svc, client, config):
+    from tests.test_ussd import Dialer
+
+    dialer = Dialer(client, phone=UGANDA)
+    today = timed.today_for(svc, UGANDA)
+    dialer.dial()  # a first contact's welcome pushes the menu's last lines behind 98
+    assert "88 My pregnancy/baby" in dialer.press("00")
+    assert "1 My baby is born" in dialer.press("88")
+    assert "birth date" in dialer.press("1")
+    wrong = dialer.press("31-02-2026")
+    assert wrong.startswith("CON Sorry, we cannot read that date") and "birth date" in wrong
+    born = today - timedelta(days=2)
+    done = dialer.press(f"{born:%d-%m-%Y}")
+    assert done.startswith("END Thank you. Your baby born") and Registrations(svc.store).family(UGANDA)
+    drain(svc, "replies")
+    (confirmation,) = recorded(config)
+    assert "STOP" in confirmation["body"] and f"{born:%d-%m-%Y}" in confirmation["body"]
+    got = run(svc, config, UGANDA, today, 20)
+    assert got == expected(svc, plan(svc, Series.BABY, born, today), today + timedelta(days=19))
+
+
+def test_the_pregnancy_screen_takes_a_due_date_and_00_goes_back_to_the_menu(svc, client):
+    from tests.test_ussd import Dialer
+
+    dialer = Dialer(client, phone=UGANDA)
+    dialer.dial()
+    dialer.press("88")
+    assert "Choose a topic" in dialer.press("00")  # the menu's own keys work on these screens
+    assert dialer.press("1").startswith("CON Timing births 1/")  # topic 1, as ever: the 88 screens are left
+    dialer.dial()
+    dialer.press("88")
+    dialer.press("2")
+    due = timed.today_for(svc, UGANDA) + timedelta(weeks=10)
+    assert dialer.press(f"{due:%d-%m-%Y}").startswith("END Thank you. Your due date")
+
+
+def test_a_field_worker_registers_a_baby_that_counts_only_after_the_familys_yes(svc, client, config):
+    from bot.store import FieldWorkers
+
+    FieldWorkers(svc.store).add("+256700000002", "Amina", ["kisumu"])
+    worker = Phone(client, "+256700000002")
+    today = timed.today_for(svc, UGANDA)
+    born = today - timedelta(days=2)
+    assert "Sorry, we cannot read that date" in worker.text(f"REG {UGANDA} KISUMU BABY 31-02-2026")[0]
+    assert "Invited" in worker.text(f"REG {UGANDA} KISUMU BABY {born:%d-%m-%Y}")[0]
+    drain(svc, "replies")
+    assert run(svc, config, UGANDA, today, 1) == []  # invited, not registered: nothing until YES
+    assert Registrations(svc.store).family(UGANDA) == ""
+    assert "KISUMU" in Phone(client, UGANDA).text("YES")[0]
+    drain(svc, "replies")
+    assert "is registered" in recorded(config)[-1]["body"]
+    got = run(svc, config, UGANDA, today, 10)
+    assert got == expected(svc, plan(svc, Series.BABY, born, today), today + timedelta(days=9))

@@ -15,7 +15,7 @@ from functools import lru_cache
 import redis
 from flask import Blueprint, Response, abort, request
 
-from bot import conversation, jobs, menu, phones, services, settings, sms, ussd
+from bot import conversation, jobs, menu, phones, services, settings, sms, ussd, ussd_timed
 from bot.channels import caller
 from bot.store import Sends, Write
 
@@ -71,12 +71,16 @@ def ussd_session():
     path = conversation.clean(path)
     state_key = svc.store.keys.ussd(session_id)
     resume_key = svc.store.keys.resume(phone)
+    timed_key = ussd_timed.key(svc, session_id)  # the "88 My pregnancy/baby" screens
     config = svc.config
 
     def decide(loaded, profile):
         state = ussd.UssdState.from_dict(loaded.state)
         if state is not None and state.phone != phone:
             raise SessionMismatch(session_id)
+        screens = ussd_timed.turn(svc, state, phone, path, profile, loaded.extras.get(timed_key), state_key, timed_key)
+        if screens is not None:
+            return screens
         saved = loaded.extras.get(resume_key)
         resume = menu.Session.from_dict(saved) if saved else None
         turn = ussd.run(svc.ussd_engine(), state, phone, path, profile, resume)
@@ -93,7 +97,7 @@ def ussd_session():
 
     try:
         reply = conversation.exchange(svc.store, conversation.Inbound(phone, path, "ussd"), state_key=state_key,
-                                      decide=decide, extra_keys=[resume_key])  # fmt: skip
+                                      decide=decide, extra_keys=[resume_key, timed_key])  # fmt: skip
     except SessionMismatch:
         return plain("sessionId belongs to another phoneNumber\n", 400)
     except (redis.RedisError, conversation.Busy) as e:

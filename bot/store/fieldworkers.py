@@ -52,8 +52,9 @@ class FieldWorkers:
         pipe.expire(key, 2 * 86_400)
         pipe.execute()
 
-    def invite(self, family: str, group: str, by: str, ttl: int) -> None:
-        self.redis.set(self.keys.invite(family), json.dumps({"group": group, "by": by}), ex=ttl)
+    def invite(self, family: str, group: str, by: str, ttl: int, **more: str) -> None:
+        """Invite a family into a group (`more`: e.g. a registration for timed messages, kept until YES)."""
+        self.redis.set(self.keys.invite(family), json.dumps({"group": group, "by": by, **more}), ex=ttl)
 
     def groups(self) -> list[str]:
         """Every group a field worker was ever given, sorted."""

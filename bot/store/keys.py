@@ -142,6 +142,10 @@ class Keys:
         """Every registered phone, scored by when its next timed message is due (unix time)."""
         return f"{self.prefix}timed:due"
 
+    def ussd_timed(self, session_id: str) -> str:
+        """Where a USSD session is in the pregnancy/baby screens (bot/ussd_timed.py)."""
+        return f"{self.prefix}ussd:timed:{session_id}"
+
     def forget_pending(self, phone: str) -> str:
         """FORGET was asked and waits for YES."""
         return f"{self.prefix}forget:{phone}"
