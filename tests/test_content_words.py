@@ -9,6 +9,8 @@ from bot.content import Language
 from bot.content.words import normalise_keyword, phrase
 from bot.settings import ROOT
 
+CATALOG = content.load(ROOT / "messages")
+
 
 def language(danger=(), symptoms=None) -> Language:
     return Language(
@@ -55,7 +57,10 @@ def test_danger_phrases_match_whole_words_in_a_row(lang, text, urgent):
     assert language(DANGER[lang]).is_danger(text) is urgent
 
 
-SYMPTOMS = {"breathing": ["FAST BREATHING", "COUGH"], "fever": ["FEVER", "HOT BODY", "HOMA", "बुखार"]}
+SYMPTOMS = {
+    "breathing": ["FAST BREATHING", "COUGH", "HOMA YA MAPAFU"],
+    "fever": ["FEVER", "HOT BODY", "HOMA", "ANA HOMA", "बुखार"],
+}
 
 
 @pytest.mark.parametrize(
@@ -65,15 +70,37 @@ SYMPTOMS = {"breathing": ["FAST BREATHING", "COUGH"], "fever": ["FEVER", "HOT BO
         ("Hot body since yesterday", "fever"),
         ("mtoto ana homa", "fever"),
         ("बच्चे को बुखार है", "fever"),
-        ("cough and fever", "breathing"),  # words.yaml order decides, not the order in the text
+        ("cough and fever", "breathing"),  # a tie: words.yaml order decides, not the order in the text
+        ("mtoto ana homa ya mapafu", "breathing"),  # pneumonia: the longest phrase, not "homa" (fever) in it
+        ("mtoto ana homa", "fever"),  # "ana homa" outweighs nothing else here
+        ("homa ya mapafu na kikohozi", "breathing"),
+        ("fever and fast breathing", "breathing"),  # 2 words beat 1, wherever they are
+        ("hot body and a cough", "fever"),
+        ("mtoto ana homa na cough", "fever"),  # "ana homa" (2) beats "cough" (1)
         ("feverish", ""),  # whole words only
         ("hot food for the body", ""),
+        ("homa ya", "fever"),  # half a phrase is not the phrase
         ("COUGHS", ""),
         ("", ""),
     ],
 )
-def test_symptom_is_the_first_listed_symptom_the_text_names(text, symptom):
+def test_symptom_is_the_one_whose_longest_phrase_the_text_names(text, symptom):
     assert language(symptoms=SYMPTOMS).symptom(text) == symptom
+
+
+@pytest.mark.parametrize(
+    "lang, text, symptom",
+    [
+        ("sw", "mtoto ana homa ya mapafu", "breathing"),
+        ("sw", "Mtoto wangu ana homa", "fever"),
+        ("sw", "ana homa kali na kikohozi", "fever"),  # ANA HOMA (2 words) before KIKOHOZI (1)
+        ("fr", "mon bébé respire vite et a de la fièvre", "breathing"),
+        ("en", "fever and breathing fast", "breathing"),
+        ("hi", "बच्चे को बुखार और सांस फूल रही है", "breathing"),
+    ],
+)
+def test_each_languages_symptom_words_prefer_the_longest_phrase(lang, text, symptom):
+    assert CATALOG.language(lang).symptom(text) == symptom
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from bot.content.words import Phrase, find_phrase, phrase_index
+from bot.content.words import Phrase, find_phrase, longest_phrase, phrase_index
 
 FALLBACK = "en"
 CONFIDENCE = ("verified", "derivative", "unconfirmed")
@@ -132,8 +132,17 @@ class Language:
         return find_phrase(text, self._danger_index)
 
     def symptom(self, text: str) -> str:
-        """The first symptom (in words.yaml order) the text names, or ""."""
-        return next((name for name, index in self._symptom_index if find_phrase(text, index)), "")
+        """The symptom the text names by its longest phrase, or "".
+
+        The longest wins because a short word can sit inside another symptom's phrase: "mtoto
+        ana homa ya mapafu" (pneumonia) holds "homa" (fever). On a tie, words.yaml's order.
+        """
+        found, longest = "", 0
+        for name, index in self._symptom_index:
+            length = longest_phrase(text, index)
+            if length > longest:
+                found, longest = name, length
+        return found
 
     def review_progress(self) -> tuple[int, int]:
         """(key messages signed off in this language, key messages): a translation counts only its own texts."""

@@ -37,6 +37,17 @@ def phrase_index(phrases: Iterable[Phrase]) -> dict[str, tuple[Phrase, ...]]:
     return {word: tuple(found) for word, found in index.items()}
 
 
+def longest_phrase(text: str, index: dict[str, tuple[Phrase, ...]]) -> int:
+    """How many words the longest indexed phrase found in the text has (0: none is there)."""
+    words = normalise_keyword(text).split()
+    longest = 0
+    for i, word in enumerate(words):
+        for p in index.get(word, ()):
+            if len(p) > longest and tuple(words[i : i + len(p)]) == p:
+                longest = len(p)
+    return longest
+
+
 def find_phrase(text: str, index: dict[str, tuple[Phrase, ...]]) -> bool:
     """Whether one indexed phrase's words appear in the text consecutively, as whole words."""
     words = normalise_keyword(text).split()
