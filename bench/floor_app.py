@@ -6,6 +6,11 @@ broadcast) and one Lua write of the keys it writes (profile, session, dedupe mar
 log's two entries and the person's log index), answered with TwiML built by the twilio
 package. It imports nothing from `bot`, so a redesign of the core cannot move it.
 
+`POST /voice/twilio` is the same floor for a call: the signature check, one read pipeline of
+the call's state, the caller's resume point and profile, one Lua write of state, resume point,
+profile and the log's two entries, answered with a `<Gather>` of spoken prompts (a voice menu
+page's length) built by the twilio package.
+
     gunicorn bench.floor_app:app   (REDIS_URL, REDIS_PREFIX, TWILIO_AUTH_TOKEN from the environment)
 """
 
@@ -19,6 +24,7 @@ import redis
 from flask import Flask, Response, abort, request
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
+from twilio.twiml.voice_response import Gather, VoiceResponse
 
 PREFIX = os.environ.get("REDIS_PREFIX", "factsbot:") + "floor:"
 TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
@@ -48,9 +54,31 @@ end
 return 'ok'
 """
 
+# KEYS: profile, call state, resume point, log, log index. ARGV: rev, state JSON, clips said, now ms, keys pressed.
+_VOICE_WRITE = """
+local rev = redis.call('HGET', KEYS[1], 'rev') or '0'
+if rev ~= ARGV[1] then return 'conflict' end
+redis.call('HSET', KEYS[1], 'rev', tostring(tonumber(rev) + 1), 'lang', 'en', 'country', 'UG', 'opted_out', '0',
+  'subs', '', 'groups', '', 'last_seen', ARGV[4], 'first_seen', ARGV[4], 'invalid', '0', 'delivery', '')
+redis.call('SET', KEYS[2], ARGV[2], 'EX', 7200)
+redis.call('SET', KEYS[3], ARGV[2], 'EX', 600)
+local minid = tostring(tonumber(ARGV[4]) - 7776000000)
+for _, entry in ipairs({{'direction', 'in', 'text', ARGV[5]}, {'direction', 'out', 'text', ARGV[3]}}) do
+  local id = redis.call('XADD', KEYS[4], 'MAXLEN', '~', 1000000, '*', 'channel', 'voice', unpack(entry))
+  redis.call('ZADD', KEYS[5], tonumber(string.match(id, '^(%d+)')), id)
+  redis.call('XTRIM', KEYS[4], 'MINID', '~', minid)
+  redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', '(' .. minid)
+  redis.call('PEXPIRE', KEYS[5], 7776000000)
+end
+return 'ok'
+"""
+PROMPTS = ["Choose a topic.", *(f"For topic {n}, press {n}." for n in range(1, 6)), "For more topics, press 8.",
+           "To change the language, press 7. To hear this again, press star."]  # fmt: skip
+
 app = Flask(__name__)
 client = redis.Redis.from_url(os.environ["REDIS_URL"], socket_timeout=2, socket_connect_timeout=2)
 write = client.register_script(_WRITE)
+voice_write = client.register_script(_VOICE_WRITE)
 validator = RequestValidator(TOKEN)
 
 
@@ -74,4 +102,28 @@ def inbound():
               args=[profile.get(b"rev", b"0"), session, REPLY, int(time.time() * 1000), text, sid])  # fmt: skip
     response = MessagingResponse()
     response.message(REPLY)
+    return Response(str(response), mimetype="text/xml")
+
+
+@app.post("/voice/twilio")
+def voice():
+    if not validator.validate(request.url, request.form, request.headers.get("X-Twilio-Signature", "")):
+        abort(403)
+    phone, sid, digits = request.form["From"], request.form["CallSid"], request.form.get("Digits", "")
+    keys = [f"{PREFIX}profile:{phone}", f"{PREFIX}voicecall:{sid}", f"{PREFIX}voiceresume:{phone}"]
+    pipe = client.pipeline(transaction=False)
+    pipe.get(keys[1])
+    pipe.hgetall(keys[0])
+    pipe.get(keys[2])
+    _state, profile, _resume = pipe.execute()
+    state = json.dumps({"phone": phone, "session": {"state": "menu", "page": 0}, "said": PROMPTS},
+                       separators=(",", ":"))  # fmt: skip
+    voice_write(keys=[*keys, f"{PREFIX}log", f"{PREFIX}log:by:{phone}"],
+                args=[profile.get(b"rev", b"0"), state, " ".join(PROMPTS), int(time.time() * 1000), digits or "(call)"])
+    response = VoiceResponse()
+    gather = Gather(input="dtmf", num_digits=1, timeout=6, action=request.path, method="POST",
+                    action_on_empty_result=True)  # fmt: skip
+    for prompt in PROMPTS:
+        gather.say(prompt, language="en-GB", voice="Polly.Amy")
+    response.append(gather)
     return Response(str(response), mimetype="text/xml")

@@ -1,11 +1,14 @@
-"""Benchmark: inbound SMS (or USSD) through factsbot under gunicorn vs two baselines.
+"""Benchmark: inbound SMS (or USSD, or voice calls) through factsbot under gunicorn vs two baselines.
 
-    .venv/bin/python bench/sms.py [--quick] [--channel ussd]
+    .venv/bin/python bench/sms.py [--quick] [--channel ussd|voice]
 
 Baselines, measured in the same run: "bare", a Flask endpoint answering a constant; and for
-SMS the "floor" (bench/floor_app.py), the same I/O without the menu: form parsing, the
-signature check, one read pipeline and one Lua write of the same keys, TwiML from the
-twilio package. Every app runs under identical gunicorn settings against the same Redis
+SMS and voice the "floor" (bench/floor_app.py), the same I/O without the menu: form parsing,
+the signature check, one read pipeline and one Lua write of the same keys, TwiML from the
+twilio package (for voice: a Gather of spoken prompts). Voice callers are Ugandan numbers, so
+the line speaks English with Twilio's text-to-speech (no recordings needed); each walks a call
+of keypresses (menu, a topic, why, next, repeat, back, more topics) and calls again.
+Every app runs under identical gunicorn settings against the same Redis
 (REDIS_URL, or an embedded Valkey). Rounds rotate through the apps so machine noise hits
 each; the figures are medians over rounds. Simulated phones walk whole conversations, each
 message with its own MessageSid and a valid X-Twilio-Signature. Redis round trips per
@@ -94,13 +97,41 @@ def ussd_request_bytes(port: int, phone: str, step: int) -> bytes:
     return head.encode() + payload
 
 
+# One call: the first request has no Digits, then the keys pressed (a topic, why, next, *, back, menu, more...).
+VOICE_SCRIPT = [None, "1", "1", "2", "*", "2", "0", "9", "8", "3", "1", "9", "7", "1"]
+CALLS = {"run": uuid.uuid4().hex[:8]}  # new in each client process: a round's calls are new calls
+
+
+def voice_form(phone: str, step: int) -> dict:
+    call, position = divmod(step, len(VOICE_SCRIPT))
+    form = {"CallSid": f"CA{CALLS['run']}{phone[1:]}x{call}", "AccountSid": "AC" + "0" * 32, "From": phone,
+            "To": "+15005550006", "CallStatus": "in-progress", "Direction": "inbound"}  # fmt: skip
+    if VOICE_SCRIPT[position] is not None:
+        form["Digits"] = VOICE_SCRIPT[position]
+    return form
+
+
+def voice_request_bytes(port: int, phone: str, step: int) -> bytes:
+    """One request of a Twilio voice call, signed as Twilio signs it."""
+    form = voice_form(phone, step)
+    signature = RequestValidator(TOKEN).compute_signature(f"http://127.0.0.1:{port}/voice/twilio", form)
+    payload = urlencode(form).encode()
+    head = (
+        f"POST /voice/twilio HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+        f"Content-Length: {len(payload)}\r\nX-Twilio-Signature: {signature}\r\nConnection: close\r\n\r\n"
+    )
+    return head.encode() + payload
+
+
 def build(channel: str, port: int, phone: str, step: int, phones: int) -> bytes:
     if channel == "ussd":
         return ussd_request_bytes(port, phone, step // phones)
+    if channel == "voice":
+        return voice_request_bytes(port, phone, step // phones)
     return request_bytes(port, phone, SCRIPT[(step // phones) % len(SCRIPT)])
 
 
-SUCCESS = {"sms": b"<Message>", "ussd": b"\r\n\r\nCON "}
+SUCCESS = {"sms": b"<Message>", "ussd": b"\r\n\r\nCON ", "voice": b"<Gather "}
 
 
 def one_request(port: int, data: bytes, channel: str = "sms") -> tuple[float, bool]:
@@ -117,6 +148,7 @@ def one_request(port: int, data: bytes, channel: str = "sms") -> tuple[float, bo
 
 def client_process(port: int, phones: list[str], threads: int, seconds: float, out: mp.Queue, channel: str) -> None:
     began = time.time()  # wall clock, comparable across the client processes
+    CALLS["run"] = uuid.uuid4().hex[:8]
     stop_at = time.perf_counter() + seconds
     latencies: list[float] = []
     errors = [0]
@@ -226,6 +258,25 @@ def ussd_round_trips(config: dict, screens: int = 300) -> float:
         return (Wire.sends - before) / screens
 
 
+def voice_round_trips(config: dict, wsgi_app, requests: int = 280) -> float:
+    """Redis round trips per voice request (whole calls), counted on the wire through an app's /voice/twilio."""
+    client = wsgi_app.test_client()
+    phone = "+256799999999"
+
+    def post(step: int) -> None:
+        form = voice_form(phone, step)
+        signature = RequestValidator(TOKEN).compute_signature("http://localhost/voice/twilio", form)
+        response = client.post("/voice/twilio", data=form, headers={"X-Twilio-Signature": signature})
+        assert response.status_code == 200 and b"<Gather " in response.data, response.data
+
+    with Wire():
+        post(0)  # the first call loads the Lua scripts and connects
+        before = Wire.sends
+        for n in range(len(VOICE_SCRIPT), len(VOICE_SCRIPT) + requests):
+            post(n)
+        return (Wire.sends - before) / requests
+
+
 def floor_app(env: dict):
     """bench/floor_app.py's app, in this process (it reads its settings from the environment at import)."""
     os.environ.update({k: env[k] for k in ("REDIS_URL", "REDIS_PREFIX", "TWILIO_AUTH_TOKEN")})
@@ -239,7 +290,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="about a minute instead of a few minutes")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers for every app")
     parser.add_argument("--phones", type=int, default=2000)
-    parser.add_argument("--channel", choices=("sms", "ussd"), default="sms", help="SMS webhook or USSD sessions")
+    parser.add_argument("--channel", choices=("sms", "ussd", "voice"), default="sms",
+                        help="SMS webhook, USSD sessions or voice calls")  # fmt: skip
     args = parser.parse_args()
     channel = args.channel
     rounds, seconds = (2, 6.0) if args.quick else (5, 15.0)
@@ -249,21 +301,28 @@ def main() -> None:
     prefix = f"bench:{uuid.uuid4().hex[:8]}:"
     env = {**os.environ, "FACTSBOT_ENV": "production", "TWILIO_AUTH_TOKEN": TOKEN, "SECRET_KEY": "bench",
            "REDIS_URL": redis_url, "REDIS_PREFIX": prefix, "PYTHONPATH": str(ROOT),
-           "SMS_PROVIDER": "null", "AT_CALLBACK_TOKEN": TOKEN}  # fmt: skip
+           "SMS_PROVIDER": "null", "AT_CALLBACK_TOKEN": TOKEN,
+           "VOICE_ENABLED": "true" if channel == "voice" else "false"}  # fmt: skip
     passed = ("FACTSBOT_ENV", "TWILIO_AUTH_TOKEN", "SECRET_KEY", "REDIS_URL", "REDIS_PREFIX", "SMS_PROVIDER",
-              "AT_CALLBACK_TOKEN")  # fmt: skip
-    config = {**settings.from_env({}), **{k: env[k] for k in passed}}
+              "AT_CALLBACK_TOKEN", "VOICE_ENABLED")  # fmt: skip
+    # A machine's Redis without persistence (ALLOW_VOLATILE_REDIS) is fine for a benchmark; pass the choice on.
+    config = settings.from_env({k: env.get(k, "") for k in (*passed, "ALLOW_VOLATILE_REDIS")})
     apps = {"bare": "bench.bare_app:app", "ours": "bot.app:create_app()"}
     if channel == "sms":
         apps = {"bare": apps["bare"], "floor": "bench.floor_app:app", "ours": apps["ours"]}
         trips = sms_round_trips(config, create_app(config))
         floor_trips = sms_round_trips(config, floor_app(env))
+    elif channel == "voice":
+        apps = {"bare": apps["bare"], "floor": "bench.floor_app:app", "ours": apps["ours"]}
+        trips = voice_round_trips(config, create_app(config))
+        floor_trips = voice_round_trips(config, floor_app(env))
     else:
         trips, floor_trips = ussd_round_trips(config), None
 
     servers = {}
     results: dict[str, list[dict]] = {name: [] for name in apps}
-    phones = [f"+2547{n:08d}" for n in range(args.phones)]
+    # Kenyan numbers (Kiswahili first); Ugandan ones for voice, whose English Twilio speaks without recordings.
+    phones = [f"+2567{n:08d}" if channel == "voice" else f"+2547{n:08d}" for n in range(args.phones)]
     try:
         for name, wsgi in apps.items():
             port = free_port()
