@@ -104,6 +104,32 @@ def test_each_languages_symptom_words_prefer_the_longest_phrase(lang, text, symp
 
 
 @pytest.mark.parametrize(
+    "lang, text, urgent, symptom",
+    [
+        # A fever alone, however high, is the fever route (see a health worker the same day) ...
+        ("en", "my son has a high fever", False, "fever"),
+        ("en", "very high fever since last night", False, "fever"),
+        ("fr", "mon fils a une forte fièvre", False, "fever"),
+        ("fr", "grosse fievre depuis hier", False, "fever"),
+        ("sw", "mtoto ana homa kali sana", False, "fever"),
+        ("hi", "बेटे को तेज बुखार है", False, "fever"),
+        ("hi", "beta tez bukhar hai", False, "fever"),
+        # ... a young baby's is urgent, in every language.
+        ("en", "my newborn has a fever", True, "fever"),
+        ("en", "young baby has a high fever", True, "fever"),
+        ("fr", "mon bébé a de la fièvre", True, "fever"),
+        ("fr", "le nourrisson a de la fievre", True, "fever"),
+        ("sw", "mtoto mchanga ana homa", True, "fever"),
+        ("hi", "नवजात को बुखार है", True, "fever"),
+        ("hi", "navjat ko tez bukhar", True, "fever"),
+    ],
+)
+def test_high_fever_is_urgent_only_in_a_young_baby(lang, text, urgent, symptom):
+    language = CATALOG.language(lang)
+    assert (language.is_danger(text), language.symptom(text)) == (urgent, symptom)
+
+
+@pytest.mark.parametrize(
     "text, normalised",
     [("  Not-breathing!! ", "NOT BREATHING"), ("सांस नहीं।", "सांस नहीं"), ("l\u2019enfant", "L ENFANT"), ("ÉTÉ", "ÉTÉ")],
 )
