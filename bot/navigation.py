@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from enum import Enum
 
 from bot import questions
-from bot.content import Catalog, Helpline, Language, Topic, normalise_keyword
+from bot.content import Catalog, Helpline, Language, Topic
 from bot.menu import Action, Context, Do, Event, Profile, Session, State
 
 Layout = tuple[tuple[int, ...], ...]  # the topic menu's pages: the topic numbers on each
@@ -324,21 +324,10 @@ def _leave(here: Here, action: Action) -> Move:
 def _question(here: Here, action: Action) -> Move:
     """A family's own question: the closest key messages, honestly so; the shell puts it in the inbox.
 
-    A symptom the question names leads (the message that says to seek care). The session stands
-    on the first tip offered, so MORE gives its detail.
+    (A text naming a symptom took the symptom's way in reading.) The session stands on the
+    first tip offered, so MORE gives its detail.
     """
-    text = str(action.value)
-    found: list[tuple[Topic, int]] = []
-    route = here.catalog.symptoms.get(here.lang.symptom(normalise_keyword(text)))
-    if route is not None:
-        malaria_free = here.profile.country not in here.context.malaria_countries
-        hit = here.lang.message(route.elsewhere if route.elsewhere and malaria_free else route.message)
-        if hit is not None:
-            found.append((hit[0], hit[0].messages.index(hit[1])))
-    for match in questions.closest(here.lang, text, here.matches + 1):
-        if (match.topic, match.index) not in found:
-            found.append((match.topic, match.index))
-    found = found[: here.matches]
+    found = [(m.topic, m.index) for m in questions.closest(here.lang, str(action.value), here.matches)]
     closing = Line.of("question_helpdesk") if here.context.helpdesk else Line.of("question_no_helpdesk")
     if not found:
         return say(here, here.session, Event.QUESTION, Line.of("question_none"), closing)

@@ -78,13 +78,13 @@ def read_text(text: str, session: Session, profile: Profile, catalog: Catalog) -
         return Action(Do.NUMBER, number(word))
     if not word:
         return Action(Do.EMPTY)
-    if questions.is_question(word) and word not in lang.keywords:  # a topic's title is no question
-        # Someone's own words ("is it safe to breastfeed when I have malaria"): the closest key
-        # messages, and the inbox. A symptom it names leads its answer (see navigation._question).
-        return Action(Do.QUESTION, text[:DANGER_READ_CHARS])
     symptom = lang.symptom(word)  # FEVER, COUGH: the message that says to seek care, not a prevention tip
     if symptom:
         return Action(Do.SYMPTOM, symptom)
+    if questions.is_question(word) and word not in lang.keywords:  # a topic's title is no question
+        # Someone's own words ("is it safe to breastfeed when I have malaria"): the closest key
+        # messages, and the inbox.
+        return Action(Do.QUESTION, text[:DANGER_READ_CHARS])
     topic = find_topic(word, lang)
     return Action(Do.TOPIC, topic.id) if topic else Action(Do.UNKNOWN)
 
