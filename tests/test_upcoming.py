@@ -17,9 +17,8 @@ from tests.test_timed import KENYA, UGANDA, at, run
 
 def state(svc, phone: str) -> tuple:
     """Everything a preview must leave as it was: the family, when it is due, the log, what was sent."""
-    store = svc.store
-    return (Registrations(store).family(phone), Registrations(store).next_due(phone), store.redis.xlen(store.keys.log()),
-            store.profile_fields(phone))  # fmt: skip
+    store, regs = svc.store, Registrations(svc.store)
+    return regs.family(phone), regs.next_due(phone), store.redis.xlen(store.keys.log()), store.profile_fields(phone)
 
 
 def local_days(items: list[dict]) -> list[tuple[date, str]]:
