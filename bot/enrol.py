@@ -23,7 +23,7 @@ from bot.conversation import Decision
 from bot.engine import Engine
 from bot.menu import Answer, Event, Profile, Session
 from bot.schedule import Registration, Series
-from bot.store import Loaded, Op, Write
+from bot.store import Loaded, Op, Registrations, Write
 from bot.store.log import redact
 
 if TYPE_CHECKING:
@@ -98,8 +98,8 @@ def forget(svc: Services, phone: str) -> None:
     store, k = svc.store, svc.store.keys
     fields = store.profile_fields(phone)
     ops = [Op("DEL", key) for key in (k.profile(phone), k.session(phone), k.invite(phone), k.resume(phone),
-                                      k.voice_resume(phone), k.family(phone), k.forget_pending(phone))]  # fmt: skip
-    ops += [Op("ZREM", k.families_due(), phone), Op("SREM", k.optouts(), phone)]
+                                      k.voice_resume(phone), k.forget_pending(phone))]  # fmt: skip
+    ops += [Op("SREM", k.optouts(), phone)]
     ops += [Op("SREM", k.group(g), phone) for g in filter(None, fields.get("groups", "").split(","))]
     for topic in filter(None, fields.get("subs", "").split(",")):
         member = k.subscription_member(phone, topic)
@@ -108,4 +108,5 @@ def forget(svc: Services, phone: str) -> None:
     for op in ops:
         pipe.execute_command(op.command, op.key, *op.args)
     pipe.execute()
+    Registrations(store).erase(phone)  # with the figures by stage it counted in
     redact(store, phone, f"forgotten-{uuid.uuid4().hex[:12]}")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime, timedelta, timezone
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from bot import phones, services
+from bot import phones, services, upcoming
 from bot.dashboard.access import Role, protect, requires
 from bot.dashboard.forms import FindPersonForm
 from bot.dashboard.logfilter import id_key, older_than, stream_id
@@ -21,6 +22,8 @@ COUNTS_TTL = 300
 SCAN_BUDGET = 500_000
 """Subscriptions or profiles read at most for one count; beyond, the page says the count is partial."""
 THREAD_SIZE = 50
+UPCOMING_DAYS = 120
+UPCOMING_SHOWN = 40
 
 
 def per_topic(members: list[tuple[str, str]]) -> dict[str, int]:
@@ -77,7 +80,18 @@ def _thread(ref: str, revealed: bool):
     profile = svc.store.profile_fields(phone)
     return render_template("dashboard/conversation.html", ref=ref, phone=phone, revealed=revealed, rows=rows,
                            profile=profile, total=query.person_length(phone), before=before,
-                           older=rows[-1][0] if len(rows) == THREAD_SIZE else "")  # fmt: skip
+                           older=rows[-1][0] if len(rows) == THREAD_SIZE else "",
+                           coming=coming(svc, phone), coming_days=UPCOMING_DAYS)  # fmt: skip
+
+
+def coming(svc, phone: str) -> list[dict]:
+    """The person's timed messages for the next UPCOMING_DAYS, as `factsbot schedule preview` lists them;
+    texts only for operators and admins (a viewer reads figures, not what a family is told)."""
+    until = datetime.now(timezone.utc).date() + timedelta(days=UPCOMING_DAYS)
+    items = upcoming.preview(svc, phone, until)[:UPCOMING_SHOWN]
+    if not current_user.role.allows(Role.OPERATOR):
+        items = [{**i, "text": ""} for i in items]
+    return items
 
 
 @bp.get("/people/<ref>")

@@ -128,10 +128,6 @@ class Keys:
         phone, _, topic_id = member.partition(_MEMBER_SEPARATOR)
         return phone, topic_id
 
-    # -- broadcasts -----------------------------------------------------------------------
-
-    def broadcasts(self) -> str:
-        return f"{self.prefix}broadcasts"
     # -- timed messages (registrations: pregnancy, babies, a loss) -------------------------
 
     def family(self, phone: str) -> str:
@@ -142,6 +138,10 @@ class Keys:
         """Every registered phone, scored by when its next timed message is due (unix time)."""
         return f"{self.prefix}timed:due"
 
+    def family_stages(self) -> str:
+        """Registrations counted by series and anchor day ("b20260312" -> 41): figures by stage, no scan."""
+        return f"{self.prefix}timed:stages"
+
     def ussd_timed(self, session_id: str) -> str:
         """Where a USSD session is in the pregnancy/baby screens (bot/ussd_timed.py)."""
         return f"{self.prefix}ussd:timed:{session_id}"
@@ -150,6 +150,10 @@ class Keys:
         """FORGET was asked and waits for YES."""
         return f"{self.prefix}forget:{phone}"
 
+    # -- broadcasts -----------------------------------------------------------------------
+
+    def broadcasts(self) -> str:
+        return f"{self.prefix}broadcasts"
 
     def broadcast_seq(self) -> str:
         return f"{self.prefix}broadcast:seq"

@@ -7,7 +7,7 @@ compare-and-set on the family's value (`swap`): a send is claimed before the pro
 called, and a registration arriving meanwhile makes the claim fail rather than be lost.
 
 Public reads for operators and other features: `family`, `families`, `next_due`,
-`due_between`, `count`, `phones`.
+`due_between`, `count`, `phones`, `stage_counts` (kept up to date by every change, see _COUNT).
 """
 
 from __future__ import annotations
@@ -18,14 +18,41 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from bot.store.people import Store
 
-# KEYS: family, due index. ARGV: phone, expected value ('' for none), new value ('' deletes), new score ('' removes).
+# Registrations are also counted per stored anchor (series letter and day, "b20260312") in the
+# stages hash, in the same step as every change, so figures by stage never scan the families.
+_COUNT = """
+local function anchors(value)
+  local found = {}
+  for a in string.gmatch(string.match(value, '^[^;]*') or '', '[pbl]%d%d%d%d%d%d%d%d') do found[#found + 1] = a end
+  return found
+end
+local function recount(stages, old, new)
+  local before, after = anchors(old), anchors(new)
+  if table.concat(before, ',') == table.concat(after, ',') then return end
+  for _, a in ipairs(before) do
+    if redis.call('HINCRBY', stages, a, -1) <= 0 then redis.call('HDEL', stages, a) end
+  end
+  for _, a in ipairs(after) do redis.call('HINCRBY', stages, a, 1) end
+end
+"""
+
+# KEYS: family, due index, stages.
+# ARGV: phone, expected value ('' for none), new value ('' deletes), new score ('' removes).
 # Returns 1 when the family still held the expected value (and now holds the new one), else 0.
-_SWAP = """
+_SWAP = _COUNT + """
 local current = redis.call('GET', KEYS[1]) or ''
 if current ~= ARGV[2] then return 0 end
 if ARGV[3] == '' then redis.call('DEL', KEYS[1]) else redis.call('SET', KEYS[1], ARGV[3]) end
 if ARGV[4] == '' then redis.call('ZREM', KEYS[2], ARGV[1]) else redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1]) end
+recount(KEYS[3], current, ARGV[3])
 return 1
+"""
+
+# KEYS: family, due index, stages. ARGV: phone. Whatever the family holds, it is gone.
+_ERASE = _COUNT + """
+recount(KEYS[3], redis.call('GET', KEYS[1]) or '', '')
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
 """
 
 # KEYS: due index. ARGV: now, limit, lease until. The phones due by `now`, each moved to `lease
@@ -45,6 +72,7 @@ class Registrations:
         self.redis, self.keys = store.redis, store.keys
         self._swap = store.script(_SWAP)
         self._lease = store.script(_LEASE)
+        self._erase = store.script(_ERASE)
 
     # -- reads -------------------------------------------------------------------------------------
 
@@ -82,7 +110,7 @@ class Registrations:
 
     def swap(self, phone: str, old: str, new: str, due: float | None) -> bool:
         """Compare-and-set: the family becomes `new` (due at `due`; '' and None end it) if it still is `old`."""
-        keys = [self.keys.family(phone), self.keys.families_due()]
+        keys = [self.keys.family(phone), self.keys.families_due(), self.keys.family_stages()]
         score = "" if due is None or not new else f"{due:.0f}"
         return bool(self._swap(keys=keys, args=[phone, old, new, score]))
 
@@ -97,7 +125,50 @@ class Registrations:
 
     def erase(self, phone: str) -> None:
         """Forget the family's registrations (STOP, FORGET, a number no SMS reaches)."""
+        self._erase(keys=[self.keys.family(phone), self.keys.families_due(), self.keys.family_stages()], args=[phone])
+
+    # -- figures and bulk loading ------------------------------------------------------------------
+
+    def stage_counts(self) -> dict[str, int]:
+        """Registrations per stored anchor ("b20260312" -> 41); bot.stages.by_stage reads them as today's stages."""
+        return {k.decode(): int(v) for k, v in self.redis.hgetall(self.keys.family_stages()).items()}
+
+    def add_many(self, families: Sequence[tuple[str, str, float]], chunk: int = 5000) -> None:
+        """Write families (phone, stored value, due time) that nobody else is changing: imports and benchmarks.
+
+        Pipelined, `chunk` at a time, with their stage counts; a phone already registered is overwritten
+        and its old anchors stay counted (run `recount` after importing over existing families).
+        """
+        for i in range(0, len(families), chunk):
+            part = families[i : i + chunk]
+            anchors: dict[str, int] = {}
+            for _, value, _ in part:
+                for a in _anchors(value):
+                    anchors[a] = anchors.get(a, 0) + 1
+            pipe = self.redis.pipeline(transaction=False)
+            pipe.mset({self.keys.family(phone): value for phone, value, _ in part})
+            pipe.zadd(self.keys.families_due(), {phone: f"{due:.0f}" for phone, _, due in part})
+            for a, n in anchors.items():
+                pipe.hincrby(self.keys.family_stages(), a, n)
+            pipe.execute()
+
+    def recount(self, batch: int = 1000) -> int:
+        """Count every family's anchors afresh (a scan, for a repair or data from before the counts)."""
+        counts: dict[str, int] = {}
+        phones = list(self.phones(batch))
+        for i in range(0, len(phones), batch):
+            for value in self.families(phones[i : i + batch]):
+                for a in _anchors(value):
+                    counts[a] = counts.get(a, 0) + 1
         pipe = self.redis.pipeline(transaction=True)
-        pipe.delete(self.keys.family(phone))
-        pipe.zrem(self.keys.families_due(), phone)
+        pipe.delete(self.keys.family_stages())
+        if counts:
+            pipe.hset(self.keys.family_stages(), mapping=counts)
         pipe.execute()
+        return len(phones)
+
+
+def _anchors(value: str) -> list[str]:
+    """The stored anchors of a family's value, as _COUNT finds them: "b20260312+2.0,..." -> ["b20260312"]."""
+    regs = value.partition(";")[0]
+    return [r[:9] for r in regs.split(",") if len(r) >= 9 and r[0] in "pbl" and r[1:9].isdigit()]
