@@ -271,7 +271,7 @@ def broadcast_cancel(broadcast_id: str) -> None:
 @click.option("--burst", is_flag=True, help="stop when the queues are empty")
 def worker(burst: bool) -> None:
     """An RQ worker for replies (first) and broadcasts; recovers broadcasts a crash interrupted."""
-    from bot import broadcasts, jobs, subscriptions, timed
+    from bot import broadcasts, subscriptions, timed, workers
     from bot.services import queue_name
 
     svc = _services()  # this worker's composition root: the services every job it runs is handed
@@ -282,14 +282,17 @@ def worker(burst: bool) -> None:
             svc.persistence = persistence.check(svc.store.redis, svc.config)
         except persistence.VolatileRedis as e:
             raise click.ClickException(str(e)) from None
-    recovered = broadcasts.recover(svc)
-    if recovered:
-        click.echo(f"requeued unfinished batches of {', '.join(recovered)}", err=True)
-    subscriptions.schedule_ticks(svc)
-    timed.schedule_ticks(svc)  # timed messages: a tick a minute, like subscriptions
+
+    def prepare() -> None:  # at every start, the first and after Redis went away (bot/workers.py)
+        recovered = broadcasts.recover(svc)
+        if recovered:
+            click.echo(f"requeued unfinished batches of {', '.join(recovered)}", err=True)
+        subscriptions.schedule_ticks(svc)
+        timed.schedule_ticks(svc)  # timed messages: a tick a minute, like subscriptions
+
     queues = [svc.queue("replies"), svc.queue("bulk")]
     click.echo(f"worker on {', '.join(queue_name(svc.config, q) for q in ('replies', 'bulk'))}", err=True)
-    jobs.Worker(queues, services=svc).work(burst=burst, with_scheduler=True)
+    workers.run(svc, queues, prepare, burst=burst)
 
 
 # --- dashboard users --------------------------------------------------------------------
