@@ -40,10 +40,14 @@ class Valkey:
         conf = self.folder / ("sentinel.conf" if sentinel else "valkey.conf")
         conf.write_text("".join(f"{k} {v}\n" for k, v in lines.items() if not k.startswith("sentinel ")) + "".join(
             f"{k} {v}\n" for k, v in lines.items() if k.startswith("sentinel ")))  # fmt: skip
-        command = [str(get_binary_path()), str(conf)] + (["--sentinel"] if sentinel else [])
-        self.proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                     start_new_session=True)  # fmt: skip
+        self.command = [str(get_binary_path()), str(conf)] + (["--sentinel"] if sentinel else [])
         self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.restart()
+
+    def restart(self) -> None:
+        """Start the server (again, after `kill`: same port, same data, as a rebooted machine)."""
+        self.proc = subprocess.Popen(self.command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     start_new_session=True)  # fmt: skip
         self._wait_ready()
 
     def _wait_ready(self, seconds: float = 10) -> None:
@@ -67,6 +71,8 @@ class Valkey:
 
     def kill(self) -> None:
         """SIGKILL: no goodbye, no final save, as in a crash."""
+        if self.proc.poll() is not None:
+            return
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait(timeout=10)
