@@ -11,6 +11,7 @@ import click
 
 from bot import segments, settings
 from bot.cli_audio import audio_group
+from bot.cli_backup import export_command, import_command
 from bot.cli_content import content_group
 from bot.cli_schedule import schedule_group
 from bot.cli_shared import deployment_services as _services
@@ -26,6 +27,8 @@ def main() -> None:
 
 main.add_command(content_group)  # check, publish, and the review sheet: bot/cli_content.py
 main.add_command(audio_group)  # the voice line's recordings: status, placeholders (bot/cli_audio.py)
+main.add_command(export_command)  # backups: bot/cli_backup.py
+main.add_command(import_command)
 main.add_command(schedule_group)  # timed messages: tick (bot/cli_schedule.py)
 
 

@@ -1,0 +1,96 @@
+"""What an export holds: one entry per noun, naming its keys (under the prefix) and their types.
+
+Adding a noun to the backup is one entry in NOUNS. Everything else under the prefix is either
+rebuilt by the service (sessions, dedupe markers, caches, rate buckets, content generation)
+or short-lived (delivery records, pending confirmations, login failures) and is left out.
+A key template's `*` stands for one segment (no ":"); exact names win over templates.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+FORMAT = "factsbot-export"
+FORMAT_VERSION = 1
+TYPES = ("string", "hash", "set", "zset", "list", "stream")
+
+
+@dataclass(frozen=True)
+class Part:
+    template: str  # the key under the prefix, e.g. "profile:*"
+    type: str  # one of TYPES
+    big: bool = False  # one key that may hold millions of members: written in chunks
+    pattern: re.Pattern = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        regex = "^" + re.escape(self.template).replace(r"\*", "[^:]+") + "$"
+        object.__setattr__(self, "pattern", re.compile(regex))
+
+
+@dataclass(frozen=True)
+class Noun:
+    name: str
+    parts: tuple[Part, ...]
+    log: bool = False  # the message log: only with --with-log
+
+
+NOUNS = (
+    Noun("people", (Part("profile:*", "hash"), Part("optouts", "set", big=True))),
+    Noun("subscriptions", (Part("drip", "zset", big=True), Part("drip:position", "hash", big=True))),
+    Noun("groups", (Part("groups", "set", big=True), Part("group:*", "set", big=True))),
+    Noun("invitations", (Part("invite:*", "string"),)),
+    Noun("fieldworkers", (Part("fieldworkers", "set", big=True), Part("fieldworker:*", "string"))),
+    Noun(
+        "broadcasts",
+        (
+            Part("broadcasts", "zset", big=True),
+            Part("broadcast:seq", "string"),
+            Part("broadcast:*", "hash"),
+            Part("broadcast:*:audience", "list", big=True),
+            Part("broadcast:*:recipients", "hash", big=True),
+            Part("broadcast:*:done", "set", big=True),
+        ),
+    ),  # fmt: skip
+    Noun(
+        "registrations",
+        (
+            Part("timed:*", "string"),
+            Part("timed:due", "zset", big=True),
+            Part("timed:stages", "hash", big=True),
+        ),
+    ),  # fmt: skip
+    Noun(
+        "questions",
+        (
+            Part("question:*", "string"),
+            Part("questions:open", "zset", big=True),
+            Part("questions:asked", "zset", big=True),
+            Part("questions:canned", "hash", big=True),
+        ),
+    ),  # fmt: skip
+    Noun("users", (Part("dash:users", "set", big=True), Part("dash:user:*", "hash"))),
+    Noun("audit", (Part("dash:audit", "stream", big=True),)),
+    Noun("figures", (Part("dash:day:*", "hash"), Part("dash:people:*", "string"), Part("wait:timeouts", "hash"))),
+    Noun("log", (Part("log", "stream", big=True), Part("log:by:*", "zset", big=True)), log=True),
+)
+
+BY_NAME = {noun.name: noun for noun in NOUNS}
+
+
+class Classifier:
+    """The noun and part a key (without the prefix) belongs to, or None when it is not exported."""
+
+    def __init__(self, nouns: tuple[Noun, ...] = NOUNS):
+        self.nouns = nouns
+        self.exact = {p.template: (n, p) for n in nouns for p in n.parts if "*" not in p.template}
+        self.wild = [(n, p) for n in nouns for p in n.parts if "*" in p.template]
+
+    def __call__(self, key: str) -> tuple[Noun, Part] | None:
+        found = self.exact.get(key)
+        if found:
+            return found
+        for noun, part in self.wild:
+            if part.pattern.match(key):
+                return noun, part
+        return None

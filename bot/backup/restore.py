@@ -1,0 +1,184 @@
+"""Read an export back: every line validated (an error names the line), then written into a prefix.
+
+Writing is idempotent: hashes, sets and sorted sets are written member by member, strings
+replaced, a list's part 0 replaces the list, a stream skips entries it already holds; running
+the same import twice changes nothing. Into a prefix that holds data, only with `merge`
+(the file wins for every key it carries).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
+
+import redis
+
+from bot.backup.nouns import BY_NAME, FORMAT, FORMAT_VERSION, NOUNS, TYPES, Classifier
+
+if TYPE_CHECKING:
+    from bot.store import Store
+
+BATCH = 1000  # lines per pipeline
+
+
+class RestoreError(ValueError):
+    """The file cannot be imported; the message names the line and what is wrong."""
+
+
+def _raw(value: str) -> bytes:
+    return value.encode("utf-8", "surrogateescape")
+
+
+def read_header(line: str) -> dict:
+    try:
+        header = json.loads(line)
+    except ValueError:
+        raise RestoreError("line 1: not JSON: is this a factsbot export?") from None
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        raise RestoreError(f"line 1: not a {FORMAT} header")
+    version = header.get("version")
+    if not isinstance(version, int) or version < 1:
+        raise RestoreError("line 1: the header has no format version")
+    if version > FORMAT_VERSION:
+        raise RestoreError(f"line 1: format version {version} is newer than this factsbot reads ({FORMAT_VERSION}): "
+                           "import it with the release that wrote it, or a newer one")  # fmt: skip
+    return header
+
+
+_CLASSIFY = Classifier(NOUNS)
+
+
+def check(number: int, line: str) -> dict:
+    """One line of records, parsed and checked, or RestoreError naming the line."""
+    try:
+        record = json.loads(line)
+    except ValueError as e:
+        raise RestoreError(f"line {number}: not JSON ({e.msg})") from None
+    if not isinstance(record, dict):
+        raise RestoreError(f"line {number}: expected an object")
+    if record.get("end") is True:
+        return record
+    noun, key, kind = record.get("noun"), record.get("key"), record.get("type")
+    if noun not in BY_NAME:
+        raise RestoreError(f"line {number}: unknown noun {noun!r}")
+    if not isinstance(key, str) or not key:
+        raise RestoreError(f"line {number}: no key")
+    found = _CLASSIFY(key)
+    if found is None or found[0].name != noun:
+        raise RestoreError(f"line {number}: {key!r} is not a key of {noun}")
+    if kind not in TYPES or kind != found[1].type:
+        raise RestoreError(f"line {number}: {key!r} must be a {found[1].type}, not {kind!r}")
+    problem = _value_problem(kind, record.get("value"))
+    if problem:
+        raise RestoreError(f"line {number}: {key!r}: {problem}")
+    ttl, part = record.get("ttl_ms", 0), record.get("part", 0)
+    if not isinstance(ttl, int) or ttl < 0 or not isinstance(part, int) or part < 0:
+        raise RestoreError(f"line {number}: ttl_ms and part must be whole numbers")
+    return record
+
+
+def _value_problem(kind: str, value) -> str:
+    strings = lambda items: all(isinstance(s, str) for s in items)  # noqa: E731
+    if kind == "string":
+        return "" if isinstance(value, str) else "the value must be a string"
+    if kind == "hash":
+        return "" if isinstance(value, dict) and strings(value.values()) else "the value must map names to strings"
+    if kind in ("set", "list"):
+        return "" if isinstance(value, list) and strings(value) else "the value must be a list of strings"
+    if kind == "zset":
+        ok = isinstance(value, list) and all(
+            isinstance(m, list) and len(m) == 2 and isinstance(m[0], str) and isinstance(m[1], (int, float))
+            and not isinstance(m[1], bool) for m in value)  # fmt: skip
+        return "" if ok else "the value must be a list of [member, score]"
+    ok = isinstance(value, list) and all(
+        isinstance(e, list) and len(e) == 2 and isinstance(e[0], str) and isinstance(e[1], dict)
+        and strings(e[1].values()) for e in value)  # fmt: skip
+    return "" if ok else "the value must be a list of [id, {field: value}]"
+
+
+def records(lines: Iterable[str]) -> Iterator[tuple[int, dict]]:
+    """(line number, record) of every line after the header; RestoreError at the first bad one."""
+    ended = False
+    for number, line in enumerate(lines, start=2):
+        if not line.strip():
+            continue
+        if ended:
+            raise RestoreError(f"line {number}: more lines after the end line")
+        record = check(number, line)
+        ended = record.get("end") is True
+        yield number, record
+    if not ended:
+        raise RestoreError("the file ends before its end line: it was cut short")
+
+
+def validate_file(lines: Iterable[str]) -> dict:
+    """Check a whole file without writing (the header, then every line); returns the header."""
+    lines = iter(lines)
+    header = read_header(next(lines, ""))
+    for _ in records(lines):
+        pass
+    return header
+
+
+def holds_data(store: Store) -> bool:
+    """Whether any key an export carries exists under this prefix."""
+    prefix = store.keys.prefix
+    match = "".join("\\" + c if c in "*?[]\\" else c for c in prefix) + "*"
+    for raw in store.redis.scan_iter(match=match, count=10_000):
+        if _CLASSIFY(raw.decode("utf-8", "surrogateescape")[len(prefix) :]):
+            return True
+    return False
+
+
+def restore(store: Store, lines: Iterable[str], *, merge: bool = False) -> Counter:
+    """Import an export into `store`'s prefix; returns lines written per noun."""
+    lines = iter(lines)
+    read_header(next(lines, ""))
+    if not merge and holds_data(store):
+        raise RestoreError(f"the prefix {store.keys.prefix!r} already holds data: import into an empty one, "
+                           "or use --merge (the file wins for every key it carries)")  # fmt: skip
+    written: Counter = Counter()
+    pipe = store.redis.pipeline(transaction=False)
+    pending = 0
+    for _, record in records(lines):
+        if record.get("end"):
+            break
+        _write(pipe, store.keys.prefix + record["key"], record)
+        written[record["noun"]] += 1
+        pending += 1
+        if pending >= BATCH:
+            _flush(pipe)
+            pending = 0
+    _flush(pipe)
+    return written
+
+
+def _write(pipe, key: str, record: dict) -> None:
+    kind, value, part = record["type"], record["value"], record.get("part", 0)
+    if kind == "string":
+        pipe.set(key, _raw(value))
+    elif kind == "hash" and value:
+        pipe.hset(key, mapping={_raw(k): _raw(v) for k, v in value.items()})
+    elif kind == "set" and value:
+        pipe.sadd(key, *map(_raw, value))
+    elif kind == "zset" and value:
+        pipe.zadd(key, {_raw(m): s for m, s in value})
+    elif kind == "list":
+        if part == 0:
+            pipe.delete(key)
+        if value:
+            pipe.rpush(key, *map(_raw, value))
+    elif kind == "stream":
+        for entry_id, fields in value:
+            pipe.xadd(key, {_raw(k): _raw(v) for k, v in fields.items()}, id=entry_id)
+    if record.get("ttl_ms"):
+        pipe.pexpire(key, record["ttl_ms"])
+
+
+def _flush(pipe) -> None:
+    for answer in pipe.execute(raise_on_error=False):
+        # An entry the stream already holds (this import, run again): the one error that means "done".
+        if isinstance(answer, redis.ResponseError) and "equal or smaller" not in str(answer):
+            raise answer
