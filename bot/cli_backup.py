@@ -41,7 +41,7 @@ def import_command(file: str, merge: bool) -> None:
             with open(file, encoding="utf-8") as f:
                 backup.validate_file(f)  # the whole file first: a bad line 900,000 writes nothing
             with open(file, encoding="utf-8") as f:
-                written = backup.restore(store, f, merge=merge)
+                written = backup.restore(store, f, merge=merge, checked=True)
     except backup.RestoreError as e:
         raise click.ClickException(f"{file}: {e}") from None
     click.echo("imported " + _summary(written), err=True)

@@ -11,6 +11,7 @@ import json
 import time
 from collections import Counter
 from collections.abc import Iterator
+from operator import methodcaller
 from typing import TYPE_CHECKING, TextIO
 
 import redis
@@ -64,33 +65,50 @@ def _keys(store: Store, classify: Classifier) -> Iterator[tuple[str, Noun, Part]
             yield key, found[0], found[1]
 
 
-_READ = {"string": "get", "hash": "hgetall", "set": "smembers"}
+# One script call per batch of small keys: type, time to live and value of each (redis-py's
+# per-command cost, not the server's, is what limits an export of a million keys).
+# KEYS: the batch. Returns per key {type, pttl, value} (value: bulk, or a flat array).
+_READ = """
+local out = {}
+for i, key in ipairs(KEYS) do
+  local kind = redis.call('TYPE', key)['ok']
+  local value = false
+  if kind == 'string' then value = redis.call('GET', key)
+  elseif kind == 'hash' then value = redis.call('HGETALL', key)
+  elseif kind == 'set' then value = redis.call('SMEMBERS', key)
+  elseif kind == 'zset' then value = redis.call('ZRANGE', key, 0, -1, 'WITHSCORES') end
+  out[i] = {kind, redis.call('PTTL', key), value}
+end
+return out
+"""
+_decode = methodcaller("decode", "utf-8", "surrogateescape")
 
 
 def _small(store: Store, batch: list[tuple[str, Noun, Part]], out: TextIO, written: Counter) -> None:
     if not batch:
         return
     prefix = store.keys.prefix
-    pipe = store.redis.pipeline(transaction=False)
-    for key, _, part in batch:
-        full = prefix + key
-        pipe.type(full)
-        pipe.pttl(full)
-        if part.type == "zset":
-            pipe.zrange(full, 0, -1, withscores=True)
-        else:
-            getattr(pipe, _READ[part.type])(full)
-    found = pipe.execute()
-    for n, (key, noun, part) in enumerate(batch):
-        kind, ttl, value = found[3 * n : 3 * n + 3]
+    found = store.script(_READ)(keys=[prefix + key for key, _, _ in batch])
+    lines = []
+    for (key, noun, part), (kind, ttl, value) in zip(batch, found, strict=True):
         if kind == b"none":
             continue  # deleted since the scan (an invitation that expired)
         _check_type(key, part, kind)
-        record = {"noun": noun.name, "key": key, "type": part.type, "value": _encode(part.type, value)}
+        if part.type == "string":
+            value = text(value)
+        else:
+            value = list(map(_decode, value))
+            if part.type == "hash":
+                value = dict(zip(value[0::2], value[1::2], strict=True))
+            elif part.type == "zset":
+                value = [[m, float(s)] for m, s in zip(value[0::2], value[1::2], strict=True)]
+        record = {"noun": noun.name, "key": key, "type": part.type, "value": value}
         if ttl > 0:
             record["ttl_ms"] = ttl
-        out.write(json.dumps(record) + "\n")
+        lines.append(json.dumps(record))
         written[noun.name] += 1
+    if lines:
+        out.write("\n".join(lines) + "\n")
 
 
 def _check_type(key: str, part: Part, kind: bytes) -> None:

@@ -84,13 +84,18 @@ class Classifier:
     def __init__(self, nouns: tuple[Noun, ...] = NOUNS):
         self.nouns = nouns
         self.exact = {p.template: (n, p) for n in nouns for p in n.parts if "*" not in p.template}
-        self.wild = [(n, p) for n in nouns for p in n.parts if "*" in p.template]
+        # Templates by first segment: a million profiles each try one pattern, not every one.
+        self.wild: dict[str, list[tuple[Noun, Part]]] = {}
+        for noun in nouns:
+            for part in noun.parts:
+                if "*" in part.template:
+                    self.wild.setdefault(part.template.split(":", 1)[0], []).append((noun, part))
 
     def __call__(self, key: str) -> tuple[Noun, Part] | None:
         found = self.exact.get(key)
         if found:
             return found
-        for noun, part in self.wild:
+        for noun, part in self.wild.get(key.split(":", 1)[0], ()):
             if part.pattern.match(key):
                 return noun, part
         return None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from itertools import chain
 from typing import TYPE_CHECKING
 
 import redis
@@ -98,8 +99,8 @@ def _value_problem(kind: str, value) -> str:
     return "" if ok else "the value must be a list of [id, {field: value}]"
 
 
-def records(lines: Iterable[str]) -> Iterator[tuple[int, dict]]:
-    """(line number, record) of every line after the header; RestoreError at the first bad one."""
+def records(lines: Iterable[str]) -> Iterator[tuple[str, dict]]:
+    """(line, record) of every line after the header; RestoreError naming the first bad one."""
     ended = False
     for number, line in enumerate(lines, start=2):
         if not line.strip():
@@ -108,7 +109,7 @@ def records(lines: Iterable[str]) -> Iterator[tuple[int, dict]]:
             raise RestoreError(f"line {number}: more lines after the end line")
         record = check(number, line)
         ended = record.get("end") is True
-        yield number, record
+        yield line, record
     if not ended:
         raise RestoreError("the file ends before its end line: it was cut short")
 
@@ -132,8 +133,11 @@ def holds_data(store: Store) -> bool:
     return False
 
 
-def restore(store: Store, lines: Iterable[str], *, merge: bool = False) -> Counter:
-    """Import an export into `store`'s prefix; returns lines written per noun."""
+def restore(store: Store, lines: Iterable[str], *, merge: bool = False, checked: bool = False) -> Counter:
+    """Import an export into `store`'s prefix; returns lines written per noun.
+
+    `checked`: the file has passed `validate_file` already, so lines are only parsed.
+    """
     lines = iter(lines)
     read_header(next(lines, ""))
     if not merge and holds_data(store):
@@ -142,10 +146,13 @@ def restore(store: Store, lines: Iterable[str], *, merge: bool = False) -> Count
     written: Counter = Counter()
     pipe = store.redis.pipeline(transaction=False)
     pending = 0
-    for _, record in records(lines):
+    parsed = ((line, json.loads(line)) for line in lines if line.strip()) if checked else records(lines)
+    for line, record in parsed:
         if record.get("end"):
             break
-        _write(pipe, store.keys.prefix + record["key"], record)
+        # Surrogate escapes (bytes that were not UTF-8) and pairs only: the rest goes to redis-py as it is.
+        raw = _raw if "\\ud" in line else _same
+        _write(pipe, store.keys.prefix + record["key"], record, raw)
         written[record["noun"]] += 1
         pending += 1
         if pending >= BATCH:
@@ -155,26 +162,31 @@ def restore(store: Store, lines: Iterable[str], *, merge: bool = False) -> Count
     return written
 
 
-def _write(pipe, key: str, record: dict) -> None:
+def _same(value: str) -> str:
+    return value
+
+
+def _write(pipe, key: str, record: dict, raw) -> None:
     kind, value, part = record["type"], record["value"], record.get("part", 0)
     if kind == "string":
-        pipe.set(key, _raw(value))
+        pipe.execute_command("SET", key, raw(value))
     elif kind == "hash" and value:
-        pipe.hset(key, mapping={_raw(k): _raw(v) for k, v in value.items()})
+        fields = chain.from_iterable(value.items())
+        pipe.execute_command("HSET", key, *(fields if raw is _same else map(raw, fields)))
     elif kind == "set" and value:
-        pipe.sadd(key, *map(_raw, value))
+        pipe.execute_command("SADD", key, *map(raw, value))
     elif kind == "zset" and value:
-        pipe.zadd(key, {_raw(m): s for m, s in value})
+        pipe.execute_command("ZADD", key, *chain.from_iterable((s, raw(m)) for m, s in value))
     elif kind == "list":
         if part == 0:
-            pipe.delete(key)
+            pipe.execute_command("DEL", key)
         if value:
-            pipe.rpush(key, *map(_raw, value))
+            pipe.execute_command("RPUSH", key, *map(raw, value))
     elif kind == "stream":
         for entry_id, fields in value:
-            pipe.xadd(key, {_raw(k): _raw(v) for k, v in fields.items()}, id=entry_id)
+            pipe.execute_command("XADD", key, entry_id, *(raw(s) for s in chain.from_iterable(fields.items())))
     if record.get("ttl_ms"):
-        pipe.pexpire(key, record["ttl_ms"])
+        pipe.execute_command("PEXPIRE", key, record["ttl_ms"])
 
 
 def _flush(pipe) -> None:
