@@ -14,7 +14,7 @@ import time
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
-from bot import quiet, reach, segments
+from bot import quiet, reach, segments, stages, timed
 from bot.content import Catalog
 from bot.jobs import job_id, retry
 from bot.outbound import TransientSendError, throttle
@@ -43,8 +43,9 @@ class BroadcastError(ValueError):
 
 
 def create(svc: Services, *, topic_id: str, number: int, groups: list[str], created_by: str,
-           at: datetime | None = None) -> str:  # fmt: skip
-    """Create a broadcast of key message `number` of a topic, now or at `at`."""
+           at: datetime | None = None, stage: stages.Target | None = None) -> str:  # fmt: skip
+    """Create a broadcast of key message `number` of a topic, now or at `at`; to the groups' members
+    whose registered child or pregnancy is in `stage` when it starts, if a stage is given."""
     lang = svc.catalog.language("en")
     try:
         topic = lang.topic(topic_id)
@@ -58,7 +59,8 @@ def create(svc: Services, *, topic_id: str, number: int, groups: list[str], crea
     store = Broadcasts(svc.store)
     bid = store.create({"topic": topic.id, "message": message.id, "groups": ",".join(groups),
                         "created_by": created_by, "status": (Status.SCHEDULED if at else Status.SENDING).value,
-                        "scheduled_at": f"{at.timestamp():.0f}" if at else ""})  # fmt: skip
+                        "scheduled_at": f"{at.timestamp():.0f}" if at else "",
+                        "stage": stage.stored if stage else ""})  # fmt: skip
     if at:
         svc.queue("bulk").enqueue_at(at, "bot.broadcasts.start", bid, job_id=job_id(svc.config, bid, "start"))
     else:
@@ -77,12 +79,22 @@ def start(svc: Services, broadcast_id: str) -> int:
         return 0
     if status not in (Status.SCHEDULED, Status.SENDING):
         return 0  # paused or cancelled before it started
-    batches = store.snapshot(broadcast_id, info["groups"].split(","), int(svc.config["BROADCAST_BATCH_SIZE"]))
+    stage = stages.stored_target(info.get("stage", ""))
+    keep = (lambda phones: timed.in_stage(svc, phones, stage)) if stage else None
+    batches = store.snapshot(broadcast_id, info["groups"].split(","), int(svc.config["BROADCAST_BATCH_SIZE"]), keep)
     if batches == 0:
         store.batch_done(broadcast_id, 0)  # finishes it, unless it was cancelled meanwhile
         return 0
     enqueue_batches(svc, broadcast_id, range(batches), "")
     return batches
+
+
+def audience_size(svc: Services, groups: list[str], stage: stages.Target | None = None) -> int:
+    """How many a broadcast to these groups (and stage) would reach now: the preview's count."""
+    store = Broadcasts(svc.store)
+    if stage is None:
+        return store.audience_size(groups)
+    return len(timed.in_stage(svc, store.members(groups)[0], stage)) if groups else 0
 
 
 def enqueue_batches(svc: Services, broadcast_id: str, batches, suffix: str, at: datetime | None = None) -> None:
@@ -225,6 +237,8 @@ def describe(info: dict[str, str]) -> str:
     night = ""
     if waiting:
         night = f", waiting for quiet hours to end ({datetime.fromtimestamp(waiting, timezone.utc):%H:%M} UTC)"
-    return (f"{info['id']} {info.get('status')}: {done}/{f['planned']} handled, {f['sent']} sent, "
+    stage = stages.stored_target(info.get("stage", ""))
+    to = f" (to those {stage})" if stage else ""
+    return (f"{info['id']} {info.get('status')}{to}: {done}/{f['planned']} handled, {f['sent']} sent, "
             f"{f['delivered']} delivered, {f['failed'] + f['invalid']} failed, {f['unknown']} unknown, "
             f"{f['excluded'] + f['opted_out']} excluded{night}")  # fmt: skip

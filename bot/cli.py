@@ -199,11 +199,23 @@ def broadcast_group() -> None:
 @click.option("--group", "groups", multiple=True, help="a group (repeat for several)")
 @click.option("--all", "everyone", is_flag=True, help="every group")
 @click.option("--at", "at", default=None, help="start time, ISO 8601 (e.g. 2026-12-01T09:00, UTC unless an offset)")
-def broadcast_create(topic: str, number: int, groups: tuple[str, ...], everyone: bool, at: str | None) -> None:
+@click.option("--age-months", "months", default=None, help="only members with a registered child this old, e.g. 8-10")
+@click.option("--pregnancy-weeks", "weeks", help="only members so far into a registered pregnancy, e.g. 28-40")
+def broadcast_create(topic: str, number: int, groups: tuple[str, ...], everyone: bool, at: str | None,
+                     months: str | None, weeks: str | None) -> None:  # fmt: skip
     from datetime import datetime, timezone
 
-    from bot import broadcasts, content, reading
+    from bot import broadcasts, content, reading, stages
+    from bot.schedule import Series
 
+    if months and weeks:
+        raise click.UsageError("choose --age-months or --pregnancy-weeks, not both")
+    stage = None
+    if months or weeks:
+        stage = stages.parse_target(months or weeks, Series.BABY if months else Series.PREGNANCY)
+        if stage is None:
+            hint, top = ("--age-months", 59) if months else ("--pregnancy-weeks", 42)
+            raise click.BadParameter(f"{months or weeks!r}: give a range like 8-10, from 0 to {top}", param_hint=hint)
     svc = _services()
     found = reading.find_topic(content.normalise_keyword(topic), svc.catalog.language("en"))
     if found is None:
@@ -219,7 +231,8 @@ def broadcast_create(topic: str, number: int, groups: tuple[str, ...], everyone:
             raise click.BadParameter(f"{at!r} is not an ISO 8601 time", param_hint="--at") from None
         when = when if when.tzinfo else when.replace(tzinfo=timezone.utc)
     try:
-        bid = broadcasts.create(svc, topic_id=found.id, number=number, groups=names, created_by="cli", at=when)
+        bid = broadcasts.create(svc, topic_id=found.id, number=number, groups=names, created_by="cli", at=when,
+                                stage=stage)  # fmt: skip
     except broadcasts.BroadcastError as e:
         raise click.ClickException(str(e)) from None
     click.echo(broadcasts.describe(broadcasts.Broadcasts(svc.store).get(bid)))

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from bot import family, outbound, quiet, schedule
+from bot import family, outbound, quiet, schedule, stages
 from bot.family import Codebook, Family, Planner
 from bot.jobs import job_id
 from bot.providers import Outcome
@@ -228,6 +228,18 @@ def text_of(svc: Services, lang_code: str, item: schedule.Planned) -> str:
         found = lang.message(item.id)
         return found[1].short if found else ""
     return lang.texts.get(f"reminder_{item.id}", "")
+
+
+def in_stage(svc: Services, phones: list[str], target: stages.Target, now: datetime | None = None,
+             chunk: int = 1000) -> list[str]:  # fmt: skip
+    """The phones whose registered pregnancy or child is in `target`'s stage today where they live."""
+    now = now or datetime.now(timezone.utc)
+    p, store, found = plans(svc), Registrations(svc.store), []
+    for i in range(0, len(phones), chunk):
+        part = phones[i : i + chunk]
+        fams = [(phone, family.decode(v, p.book)) for phone, v in zip(part, store.families(part), strict=True) if v]
+        found += [phone for phone, fam in fams if target.holds(fam, local_day(now, zone(svc, phone)))]
+    return found
 
 
 def schedule_problems(config, catalog) -> list[str]:

@@ -7,10 +7,11 @@ from datetime import datetime, timedelta, timezone
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from bot import broadcasts, services
+from bot import broadcasts, services, stages
 from bot.dashboard.access import Role, protect, requires
 from bot.dashboard.forms import BroadcastForm
 from bot.dashboard.preview import FINAL, percent, preview
+from bot.schedule import Series
 from bot.store import Audiences, Audit, Broadcasts
 
 bp = protect(Blueprint("dashboard_broadcasts", __name__, url_prefix="/dashboard"))
@@ -56,6 +57,16 @@ def _form_page(form: BroadcastForm, status: int = 200):
                            sizes=Audiences(svc.store).groups()), status  # fmt: skip
 
 
+def _stage(kind: str, text: str) -> stages.Target | None | str:
+    """The stage a broadcast targets: None for whole groups, a Target, or why the range cannot be read."""
+    if not kind:
+        return None
+    series = Series.BABY if kind == "baby" else Series.PREGNANCY
+    found = stages.parse_target(text, series)
+    what, top = ("age in months", 59) if series is Series.BABY else ("weeks of pregnancy", 42)
+    return found or f"Give the {what} as a range like 8-10 (0 to {top})."
+
+
 def _chosen(form: BroadcastForm) -> dict | None:
     """The preview of a valid form, or None (with the reason flashed)."""
     svc = services.get()
@@ -64,7 +75,12 @@ def _chosen(form: BroadcastForm) -> dict | None:
     if not 1 <= number <= len(topic.messages):
         form.number.errors = [f"{topic.label} has key messages 1 to {len(topic.messages)}"]
         return None
-    return preview(svc.catalog, topic.id, number, Broadcasts(svc.store).audience_size(form.groups.data))
+    stage = _stage(form.stage.data, form.stage_range.data)
+    if isinstance(stage, str):
+        form.stage_range.errors = [stage]
+        return None
+    plan = preview(svc.catalog, topic.id, number, broadcasts.audience_size(svc, form.groups.data, stage))
+    return {**plan, "stage": stage}
 
 
 @bp.route("/broadcasts/new", methods=["GET", "POST"])
@@ -87,13 +103,14 @@ def new():
     try:
         bid = broadcasts.create(svc, topic_id=form.topic.data, number=int(form.number.data),
                                 groups=list(form.groups.data), created_by=f"dashboard:{current_user.email}",
-                                at=at)  # fmt: skip
+                                at=at, stage=plan["stage"])  # fmt: skip
     except broadcasts.BroadcastError as e:
         flash(str(e), "error")
         return _form_page(form, 400)
     Audit(svc.store).add(current_user.email, "broadcast_created", broadcast=bid, topic=form.topic.data,
                          message=form.number.data, groups=",".join(form.groups.data), audience=plan["audience"],
-                         at=at.isoformat() if at else "")  # fmt: skip
+                         at=at.isoformat() if at else "",
+                         stage=plan["stage"].stored if plan["stage"] else "")  # fmt: skip
     flash(f"Broadcast {bid} created.", "ok")
     return redirect(url_for(".index"))
 
@@ -110,7 +127,10 @@ def preview_json():
     if not 1 <= number <= len(topic.messages):
         return jsonify(error=f"{topic.label} has key messages 1 to {len(topic.messages)}"), 400
     groups = [g for g in request.args.getlist("group") if g]
-    return jsonify(preview(svc.catalog, topic.id, number, Broadcasts(svc.store).audience_size(groups)))
+    stage = _stage(request.args.get("stage", ""), request.args.get("range", ""))
+    if isinstance(stage, str):
+        return jsonify(error=stage), 400
+    return jsonify(preview(svc.catalog, topic.id, number, broadcasts.audience_size(svc, groups, stage)))
 
 
 @bp.post("/broadcasts/<broadcast_id>/<action>")

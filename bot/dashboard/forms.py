@@ -44,4 +44,6 @@ class BroadcastForm(FlaskForm):
     number = SelectField("Key message", validators=[DataRequired()])
     groups = SelectMultipleField("Groups", validators=[DataRequired()])
     at = DateTimeLocalField("Start at (UTC, optional)", format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    stage = SelectField("Only families at a stage", choices=["", "baby", "pregnancy"], validators=[Optional()])
+    stage_range = StringField("Range", validators=[Optional(), Length(max=8)])
     confirmed = BooleanField("confirmed")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING
@@ -199,8 +199,8 @@ class Broadcasts:
         _, opted_out, total, _ = pipe.execute()
         return total - opted_out
 
-    def snapshot(self, broadcast_id: str, groups: list[str], batch_size: int) -> int:
-        """Fix the audience when sending starts: members of the groups, less whoever opted out."""
+    def members(self, groups: list[str]) -> tuple[list[str], int]:
+        """(members of any of these groups who have not opted out, sorted; how many had opted out)."""
         keys = [self.keys.group(g) for g in groups]
         union, chosen = self.keys.scratch(), self.keys.scratch()
         pipe = self.redis.pipeline(transaction=True)
@@ -212,7 +212,15 @@ class Broadcasts:
         pipe.smembers(chosen)
         pipe.delete(union, chosen)
         total, _, members, _ = pipe.execute()
-        phones = sorted(m.decode() for m in members)
+        return sorted(m.decode() for m in members), total - len(members)
+
+    def snapshot(self, broadcast_id: str, groups: list[str], batch_size: int,
+                 keep: Callable[[list[str]], list[str]] | None = None) -> int:  # fmt: skip
+        """Fix the audience when sending starts: members of the groups, less whoever opted out,
+        and only those `keep` keeps (a broadcast to a stage: babies aged 8-10 months)."""
+        phones, excluded = self.members(groups)
+        if keep is not None:
+            phones = keep(phones)
         audience = self.keys.audience(broadcast_id)
         pipe = self.redis.pipeline(transaction=True)
         pipe.delete(audience)
@@ -220,7 +228,7 @@ class Broadcasts:
             pipe.rpush(audience, *phones[i : i + 10_000])
         batches = (len(phones) + batch_size - 1) // batch_size
         pipe.hset(self.keys.broadcast(broadcast_id), mapping={
-            "planned": len(phones), "excluded": total - len(phones), "batches": batches,
+            "planned": len(phones), "excluded": excluded, "batches": batches,
             "batch_size": batch_size, "started_at": f"{time.time():.3f}"})  # fmt: skip
         pipe.execute()
         return batches

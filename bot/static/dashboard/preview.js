@@ -26,6 +26,11 @@
     params.set("topic", topic.value);
     params.set("number", number.value);
     form.querySelectorAll('input[name="groups"]:checked').forEach(function (box) { params.append("group", box.value); });
+    var stage = document.getElementById("stage");
+    if (stage && stage.value) {
+      params.set("stage", stage.value);
+      params.set("range", document.getElementById("stage-range").value);
+    }
     fetch(form.getAttribute("data-preview-url") + "?" + params.toString(), { credentials: "same-origin" })
       .then(function (r) { return r.json(); })
       .then(function (p) {
@@ -42,7 +47,9 @@
 
   topic.addEventListener("change", function () { showTopic(); later(); });
   number.addEventListener("change", later);
-  form.addEventListener("change", function (e) { if (e.target.name === "groups") { later(); } });
+  form.addEventListener("change", function (e) {
+    if (e.target.name === "groups" || e.target.name === "stage" || e.target.name === "stage_range") { later(); }
+  });
   showTopic();
   refresh();
 })();
