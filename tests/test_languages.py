@@ -283,3 +283,31 @@ def test_joining_a_private_topic_needs_yes(lang):
     assert later_yes.profile.subscriptions == (), "a YES long after the question subscribes to nothing"
     plain = SMS.answer_text(Session(State.MENU), profile, "JOIN MALARIA")
     assert plain.event is Event.JOINED and plain.profile.subscriptions == ("malaria",)
+
+
+@pytest.mark.parametrize(("lang", "country"), [("en", "UG"), ("sw", "KE"), ("fr", "SN"), ("fr", "BF"), ("hi", "IN"),
+                                               ("en", "NG"), ("sw", "XX"), ("fr", "CD"), ("hi", "XX")])  # fmt: skip
+def test_every_helpline_reply_reaches_its_helpline_in_each_language(lang, country):
+    """A child-protection reply whose helpline waits behind MORE is one a family may never see.
+
+    Our own texts leave room for the navigation hint too (the renderer would drop it only
+    for a longer number than any in helplines.yaml). Unlisted countries get the no-number text.
+    """
+    profile = Profile(lang=lang, country=country)
+    language = CATALOG.language(lang)
+    h = CATALOG.helpline(country)
+    expected = (language.texts["helpline"].format(child=h.child, emergency=h.emergency) if h.child
+                else language.texts["helpline_no_number"])  # fmt: skip
+    for n, topic in enumerate(language.topics, 1):
+        if not topic.helpline:
+            continue
+        answer = SMS.answer_text(Session(State.MENU), profile, str(n))
+        for m in topic.messages:
+            detail = SMS.answer_text(answer.session, profile, "MORE")
+            for reply, hints in ((answer, ("message_hint", "message_hint_short")), (detail, ("detail_hint",))):
+                assert not reply.session.pending, (m.id, reply.parts)
+                sent = " ".join(p.split(" ", 1)[1] if len(reply.parts) > 1 else p for p in reply.parts)
+                sent = " ".join(segments.smart_encode(sent).split())
+                assert sent.endswith(" ".join(expected.split())), (m.id, reply.parts)
+                assert any(" ".join(language.texts[k].split()) in sent for k in hints), (m.id, reply.parts)
+            answer = SMS.answer_text(detail.session, profile, "NEXT")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.content import whatsapp
+from bot.content import fit, whatsapp
 from bot.content.files import FileReader, read_yaml, rel
 from bot.content.merge import Merger
 from bot.content.model import FALLBACK, Catalog, ContentError, Helpline, Language, Problem, SymptomRoute
@@ -37,6 +37,8 @@ def check(folder: str | Path, *, helpline_override: Helpline | None = None, requ
         if sub.is_dir() and sub.name != FALLBACK:
             languages[sub.name] = read_language(sub, folder, english, problems, require_review=require_review)
     helplines, default = read_helplines(folder / "helplines.yaml", folder, problems)
+    # Against the file's numbers: an override (CHILD_HELPLINE...) is the renderer's to fit.
+    problems += fit.problems(languages, [*helplines.values(), default], rel(folder, folder.parent))
     if helpline_override:
         helplines = {c: _override(h, helpline_override) for c, h in helplines.items()}
         default = _override(default, helpline_override)

@@ -62,6 +62,13 @@ class Renderer:
         """What has to fit in the first part along with a key message (see with_help)."""
         return ""
 
+    def reaches(self, text: str, lang: Language, wording: Wording) -> bool:
+        """Whether all of `text` is sent now, nothing of it behind MORE (where a helpline must never wait).
+
+        A channel that shows the helpline before anything can be cut (USSD, see must_fit) keeps the default.
+        """
+        return True
+
     def menu_lead(self, lines: tuple[Line, ...]) -> tuple[Line, ...]:
         return lines
 
@@ -92,7 +99,8 @@ class Renderer:
         if show is Show.MESSAGE:
             return self.message(move, w)
         if show is Show.DETAIL:
-            return self.with_help(move.topic.messages[move.index].detail, w("detail_hint"), self.helpline(move, w))
+            detail = move.topic.messages[move.index].detail
+            return self.helped([(detail, w("detail_hint"))], self.helpline(move, w), move.lang, w)
         raise ValueError(f"nothing to render for {show}")
 
     def message(self, move: Move, w: Wording) -> str:
@@ -108,8 +116,22 @@ class Renderer:
         help_line = self.helpline(move, w)
         must_fit = self.must_fit(help_line)
         forms = [(full, hint), (full, short_hint), (brief, short_hint)]
-        text, chosen = next((f for f in forms if self.fits(f"{f[0]}{must_fit}\n{f[1]}")), forms[-1])
-        return self.with_help(text, chosen, help_line)
+        fitting = [f for f in forms if self.fits(f"{f[0]}{must_fit}\n{f[1]}")] or forms[-1:]
+        return self.helped(fitting, help_line, move.lang, w)
+
+    def helped(self, forms: list[tuple[str, str]], help_line: str, lang: Language, w: Wording) -> str:
+        """The first (text, hint) form whose whole reply, helpline included, is sent now.
+
+        A helpline behind MORE is one a family may never see, so the navigation hint goes
+        first (the last form's text without it), and if even that is too long, the helpline
+        leads and the text's end waits behind MORE (`factsbot content check` keeps our own
+        texts from needing either; a long CHILD_HELPLINE override may).
+        """
+        if not help_line:
+            return self.with_help(*forms[0], "")
+        text = forms[-1][0]
+        replies = [self.with_help(t, hint, help_line) for t, hint in forms] + [self.with_help(text, "", help_line)]
+        return next((r for r in replies if self.reaches(r, lang, w)), f"{help_line.lstrip()}\n{text}")
 
     def helpline(self, move: Move, w: Wording) -> str:
         h = move.helpline

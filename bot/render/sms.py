@@ -26,5 +26,8 @@ class SmsRenderer(Renderer):
                               marker_sep=" ")  # fmt: skip
 
     def with_help(self, text: str, hint: str, help_line: str) -> str:
-        # Every part is delivered, so the helpline ends the reply.
-        return f"{text}\n{hint}{help_line}"
+        # Every part is delivered, so the helpline ends the reply (and `helped` keeps it out of MORE).
+        return f"{text}\n{hint}{help_line}" if hint else f"{text}{help_line}"
+
+    def reaches(self, text: str, lang: Language, wording: Wording) -> bool:
+        return not self.cut(text, lang, wording).rest

@@ -1,0 +1,93 @@
+"""Whether a child-protection reply carries its helpline in the SMS it is sent in.
+
+A topic marked `helpline: true` ends every reply with where to get help now (the country's
+child helpline and emergency number, or the no-number text). Sent by SMS, a reply gets at
+most SMS_MAX_PARTS parts; what does not fit waits behind MORE, and a family may never send
+MORE. So in every language, the key message and its detail, each with its navigation hint,
+must leave room for the helpline line with the longest numbers any country has, and for the
+no-number text. The SMS renderer drops the hint if it must (bot/render); this check keeps
+that from being needed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from bot import segments
+from bot.content.model import Helpline, Language, Problem, Topic
+
+MAX_PARTS = 3  # the SMS_MAX_PARTS default
+SEGMENTS = 1  # the SMS_SEGMENTS_PER_PART default
+WAITS = "the helpline would wait behind MORE"
+
+
+class _Blank(dict):
+    """Fields a check cannot know (program name, contact) count as empty."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def longest(helplines: Iterable[Helpline]) -> Helpline:
+    """The longest child and the longest emergency number among the entries (each may be "")."""
+    found = list(helplines)
+    return Helpline(max((h.child for h in found), key=len, default=""),
+                    max((h.emergency for h in found), key=len, default=""))  # fmt: skip
+
+
+def help_lines(lang: Language, numbers: Helpline) -> tuple[tuple[str, str], ...]:
+    """(what it is, the line): the helpline with these numbers, and the no-number text."""
+    texts, lines = lang.texts, []
+    if numbers.child and numbers.emergency and "helpline" in texts:
+        line = texts["helpline"].format_map(_Blank(child=numbers.child, emergency=numbers.emergency))
+        lines.append((f"the helpline ({numbers.child}, {numbers.emergency})", line))
+    if "helpline_no_number" in texts:
+        lines.append(("helpline_no_number", texts["helpline_no_number"].format_map(_Blank())))
+    return tuple(lines)
+
+
+def reaches(text: str, lang: Language, max_parts: int = MAX_PARTS, budget: int = SEGMENTS) -> bool:
+    """The whole of `text` is sent in at most `max_parts` SMS parts, nothing behind MORE (as bot/render/sms cuts)."""
+    split = segments.split(segments.smart_encode(text), budget=budget, max_parts=max_parts,
+                           more_marker=lang.word("more") if lang.commands.get("more") else "")  # fmt: skip
+    return not split.rest
+
+
+def replies(lang: Language, topic: Topic, help_line: str) -> Iterable[tuple[str, str, str]]:
+    """(message id, which reply, its SMS text) with the smallest decoration that still keeps the hint."""
+    texts = lang.texts
+    for n, m in enumerate(topic.messages, 1):
+        short = texts["message_short"].format_map(_Blank(n=n, total=len(topic.messages), short=m.short))
+        yield m.id, "short", f"{short}\n{texts['message_hint_short']}\n{help_line}"
+        yield m.id, "detail", f"{m.detail}\n{texts['detail_hint']}\n{help_line}"
+
+
+def problems(languages: dict[str, Language], helplines: Iterable[Helpline], files: str = "messages") -> list[Problem]:
+    """Every helpline topic's reply, in every language, that would leave its helpline behind MORE."""
+    numbers = longest(helplines)
+    found = []
+    for code, lang in languages.items():
+        needed = ("message_short", "message_hint_short", "detail_hint")
+        if any(key not in lang.texts for key in needed):
+            continue  # a missing text is reported where texts are read
+        lines = help_lines(lang, numbers)
+        for topic in lang.topics:
+            if not topic.helpline:
+                continue
+            file = lang.files.get(topic.id, f"{files}/{code}")
+            for message_id, which, text in _overflowing(lang, topic, lines):
+                found.append(Problem(file, f"{message_id}.{which}", text))
+    return found
+
+
+def _overflowing(lang: Language, topic: Topic, lines) -> Iterable[tuple[str, str, str]]:
+    reported = set()
+    for kind, line in lines:
+        for message_id, which, text in replies(lang, topic, line):
+            if (message_id, which) in reported or reaches(text, lang):
+                continue
+            reported.add((message_id, which))  # once per reply: shortening it fixes both lines
+            sent = segments.smart_encode(text)
+            size = f"{segments.units(sent)} {segments.encoding_of(sent)} units"
+            why = f"with its hint and {kind} it is {size}, more than {MAX_PARTS} SMS: {WAITS}; shorten it"
+            yield message_id, which, why

@@ -1,0 +1,81 @@
+"""The content check: every helpline reply, in every language, fits its SMS parts with its hint and helpline."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot import content
+from bot.content import Helpline, fit
+from bot.settings import ROOT
+
+WAITS = fit.WAITS
+
+
+@pytest.fixture
+def folder(tmp_path) -> Path:
+    copy = tmp_path / "messages"
+    shutil.copytree(ROOT / "messages", copy)
+    return copy
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def overflowing(folder: Path) -> list[str]:
+    return sorted(f"{p.file}: {p.place}" for p in content.check(folder)[1] if WAITS in p.message)
+
+
+def test_our_helpline_replies_fit_in_every_language():
+    assert overflowing(ROOT / "messages") == []
+
+
+def test_a_long_detail_is_named_by_file_and_message(folder):
+    hi = folder / "hi" / "12-child-protection.yaml"
+    edit(hi, "फौरन अस्पताल जाएं: 3 दिन में", "बच्चे पर यकीन करें, शांत रहें, दोष न दें। फौरन अस्पताल जाएं: 3 दिन में")
+    assert overflowing(folder) == ["messages/hi/12-child-protection.yaml: child-protection-5.detail"]
+
+
+def test_a_long_no_number_text_counts_for_every_reply(folder):
+    longer = "Unahitaji msaada sasa hivi hapa? " * 3 + "Ongea na"
+    edit(folder / "sw" / "system.yaml", "Unahitaji msaada sasa? Ongea na", longer)
+    found = overflowing(folder)
+    assert "messages/sw/12-child-protection.yaml: child-protection-3.detail" in found
+    assert all(f.startswith("messages/sw/") for f in found), found
+
+
+def test_the_longest_number_of_any_country_counts(folder):
+    long_number = "1234 / " * 9 + "1"
+    edit(folder / "helplines.yaml", "countries:\n", f'countries:\n  XX: {{child: "116", emergency: "{long_number}"}}\n')
+    found = overflowing(folder)
+    assert "messages/en/12-child-protection.yaml: child-protection-5.detail" in found
+    assert any(f.startswith("messages/hi/") for f in found)
+
+
+def test_a_topic_without_helpline_is_not_held_to_it(folder):
+    hygiene = folder / "en" / "09-hygiene.yaml"
+    text = hygiene.read_text(encoding="utf-8")
+    start = text.index("    detail: >-\n") + len("    detail: >-\n")
+    end = re.compile(r"\n {0,4}\S").search(text, start).start()  # where the next key or message starts
+    hygiene.write_text(text[:start] + "      " + "Wash well. " * 40 + text[end:], encoding="utf-8")
+    catalog, problems = content.check(folder)
+    assert len(catalog.language("en").topic("hygiene").messages[0].detail) > 430  # a helpline topic could not
+    assert [str(p) for p in problems if "09-hygiene" in p.file] == []
+
+
+@pytest.mark.parametrize(
+    ("numbers", "longest"),
+    [
+        ([Helpline("116", "112"), Helpline("0800 1111", "999"), Helpline("", "")], Helpline("0800 1111", "112")),
+        ([Helpline("", "")], Helpline("", "")),
+        ([], Helpline("", "")),
+    ],
+)
+def test_longest_takes_each_number_from_any_country(numbers, longest):
+    assert fit.longest(numbers) == longest
