@@ -1,9 +1,15 @@
 """Families' own questions: what counts as one, and the key messages closest to it. Pure.
 
-The closest key messages are found by BM25 (`rank-bm25`) over each key message's topic name,
-short text and detail in the person's language: a ranking library, not scoring of our own.
-Words are cut to a few letters first, a crude stemmer that works alike in English, French,
-Kiswahili and Hindi ("breastfeeding" and "breastfed" meet; so do "vaccins" and "vaccination").
+The closest key messages are found by BM25 (`rank-bm25`, its default k1 and b) over each key
+message's topic title, label and keywords, short text and detail in the person's language: a
+ranking library, not scoring of our own. Words are folded and function words dropped first
+(bot/question_words.py), then cut to a few letters, a crude stemmer that works alike in English,
+French, Kiswahili and Hindi ("breastfeeding" and "breastfed" meet; so do "vaccins" and
+"vaccination"). bench/questions.py measures it on tests/data/questions.yaml.
+
+Tried and left out (2026-12): Snowball stemming for English and French (snowballstemmer) gained
+on the questions it was tried on and lost as much on the held-out ones; BM25's k1 and b, and the
+BM25L/BM25+ variants, moved the figures by a question or two either way: the defaults are kept.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from dataclasses import dataclass
 from rank_bm25 import BM25Okapi
 
 from bot.content import Language, Topic
+from bot.question_words import fold, stopwords
 
 # A text of at least this many words that is no command, keyword or number is a question
 # ("my baby has a rash"); shorter ones ("hello there") still get the hint toward the menu.
@@ -46,27 +53,31 @@ def words(text: str) -> list[str]:
     return kept.split()[:MAX_WORDS]
 
 
-def terms(text: str) -> list[str]:
-    """What BM25 compares: words of two letters or more, cut to STEM letters."""
-    return [w[:STEM] for w in words(text) if len(w) > 1]
+def terms(text: str, code: str = "en") -> list[str]:
+    """What BM25 compares: folded words of two letters or more but the language's function words,
+    cut to STEM letters (bot/question_words.py)."""
+    drop = stopwords(code)
+    return [w[:STEM] for w in map(fold, words(text)) if len(w) > 1 and w not in drop]
 
 
 class Index:
     """One language's key messages, ready to be ranked against a question."""
 
     def __init__(self, lang: Language):
+        self.code = lang.code
         self.places: list[tuple[Topic, int]] = []
         documents = []
         for topic in lang.topics:
             for i, message in enumerate(topic.messages):
                 self.places.append((topic, i))
                 keywords = " ".join(map(str, topic.keywords))
-                documents.append(terms(f"{topic.title} {topic.label} {keywords} {message.short} {message.detail}"))
+                text = f"{topic.title} {topic.label} {keywords} {message.short} {message.detail}"
+                documents.append(terms(text, lang.code))
         self.bm25 = BM25Okapi(documents) if documents else None
 
     def closest(self, question: str, k: int) -> list[Match]:
         """The `k` best key messages with anything in common with `question`, best first."""
-        query = terms(question)
+        query = terms(question, self.code)
         if self.bm25 is None or not query:
             return []
         scores = self.bm25.get_scores(query)
