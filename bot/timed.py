@@ -35,10 +35,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TICK_SECONDS = 60
-BATCH = 200  # families per send job
+BATCH = 1000  # families per send job: a job (a forked work horse) costs tens of ms before its first send
 LEASE_SECONDS = 900  # a leased family whose job died is due again after this
 RETRY_SECONDS = 300  # a gateway that asked us to wait: try the family again after this
 SWAP_ATTEMPTS = 20
+PROFILE_FIELDS = ("lang", "opted_out", "invalid")  # what sending needs of each family's profile
 
 
 # -- the schedule and content this process plans with -------------------------------------------
@@ -148,7 +149,8 @@ def tick_and_reschedule(svc: Services) -> int:
 
 
 def schedule_ticks(svc: Services) -> None:
-    """Make sure one next tick is queued."""
+    """Make sure one next tick is queued (and the schedule read, so work horses forked from here find it)."""
+    plans(svc)
     minute = int(time.time()) // TICK_SECONDS
     tick_id = job_id(svc.config, "timed-tick", minute)
     queue = svc.queue("bulk")
@@ -159,64 +161,85 @@ def schedule_ticks(svc: Services) -> None:
 # -- sending --------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Claim:
+    """What a send job does with one family: `new` (due at `due`; '' ends it) replaces `old`, and
+    `item` goes out when the swap wins (a claim made before the provider is called)."""
+
+    phone: str
+    old: str
+    new: str
+    due: float | None
+    item: schedule.Planned | None = None
+
+
 def send_batch(svc: Services, phones: list[str], at: float) -> str:
     """Send each family its next message if it is due (an RQ job; safe to run twice).
 
-    `at` is the tick's time; a job that starts later uses the real time (tests move the tick's clock on).
+    Three round trips for the batch, whatever its size: read the families and profiles, claim them
+    all (each claim its own compare-and-set), record what was sent. `at` is the tick's time; a job
+    that starts later uses the real time (tests move the tick's clock on).
     """
     now = datetime.fromtimestamp(max(at, time.time()), timezone.utc)
     p, store = plans(svc), Registrations(svc.store)
     pipe = svc.store.redis.pipeline(transaction=False)
     pipe.mget([svc.store.keys.family(phone) for phone in phones])
     for phone in phones:
-        pipe.hmget(svc.store.keys.profile(phone), "lang", "opted_out", "invalid")
-    values, *profiles = pipe.execute()
+        pipe.hmget(svc.store.keys.profile(phone), *PROFILE_FIELDS)
+    values, *fields = pipe.execute()
+    profiles = [{k: (v or b"").decode() for k, v in zip(PROFILE_FIELDS, f, strict=True)} for f in fields]
+    claims = [decide(svc, p, phone, (raw or b"").decode(), profile, now)
+              for phone, raw, profile in zip(phones, values, profiles, strict=True)]  # fmt: skip
+    won = store.swap_many([(c.phone, c.old, c.new, c.due) for c in claims])
+    records = svc.store.redis.pipeline(transaction=False)
     sent = 0
-    for phone, raw, fields in zip(phones, values, profiles, strict=True):
-        profile = {k: (v or b"").decode() for k, v in zip(("lang", "opted_out", "invalid"), fields, strict=True)}
-        sent += send_one(svc, p, store, phone, (raw or b"").decode(), profile, now)
+    try:
+        for claim, ok, profile in zip(claims, won, profiles, strict=True):
+            if ok and claim.item is not None:  # lost: changed meanwhile (a registration, LOSS, a copy of this job)
+                sent += deliver(svc, store, claim, profile, now, records)
+    finally:
+        records.execute()  # the log entries of what went out, even when a send raised
     return f"{sent} sent"
 
 
-def send_one(svc: Services, p: Plans, store: Registrations, phone: str, old: str, profile: dict, now: datetime) -> int:
-    """One family's next message, if it is due now; 1 when it went out."""
+def decide(svc: Services, p: Plans, phone: str, old: str, profile: dict, now: datetime) -> Claim:
+    """What to do with one leased family now: end it, wait (not yet, night), or send its next item."""
     tz = zone(svc, phone)
     if outbound.unreachable(profile):  # STOP, or a gateway found no SMS reaches the number
-        store.swap(phone, old, "", None)
-        return 0
+        return Claim(phone, old, "", None)
     fam = family.decode(old, p.book)
     nxt = family.upcoming(fam, p.planner)
     if nxt is None:
-        store.swap(phone, old, "", None)
-        return 0
+        return Claim(phone, old, "", None)
     if nxt.day > local_day(now, tz):
-        store.swap(phone, old, old, due_at(nxt.day, tz, p.hours).timestamp())  # not yet (the lease held it)
-        return 0
+        return Claim(phone, old, old, due_at(nxt.day, tz, p.hours).timestamp())  # not yet (the lease held it)
     allowed = quiet.next_allowed(now, tz, p.hours)
     if allowed > now:
-        store.swap(phone, old, old, allowed.timestamp())  # night where they live: the morning
-        return 0
+        return Claim(phone, old, old, allowed.timestamp())  # night where they live: the morning
     # What goes out: the item, on the family's today (a late catch-up does not push the rest on).
     nxt = family.Next(nxt.enrolment, nxt.position, nxt.item, local_day(now, tz))
     moved = family.advance(fam, nxt, p.planner)
     after = next_time(moved, p, tz)
-    new = family.encode(moved, p.book) if after is not None else ""
-    if not store.swap(phone, old, new, after):
-        return 0  # changed meanwhile (a registration, LOSS, a copy of this job): it is due again as it now is
-    body = text_of(svc, profile.get("lang", ""), nxt.item)
+    return Claim(phone, old, family.encode(moved, p.book) if after is not None else "", after, nxt.item)
+
+
+def deliver(svc: Services, store: Registrations, claim: Claim, profile: dict, now: datetime, records) -> int:
+    """Send a claimed item (its log entry queued on `records`); 1 when it went out."""
+    item = claim.item
+    body = text_of(svc, profile.get("lang", ""), item)
     if not body:
-        log.error("timed message %s has no text; skipped", nxt.item.id)
+        log.error("timed message %s has no text; skipped", item.id)
         return 0
-    meta = {"message": nxt.item.id if nxt.item.kind is Kind.TIP else f"reminder_{nxt.item.id}"}
+    meta = {"message": item.id if item.kind is Kind.TIP else f"reminder_{item.id}"}
     try:
-        result = outbound.deliver(svc.store, svc.provider, phone, body, mps=float(svc.config["SMS_MPS"]),
-                                  kind="timed", meta=meta, profile=profile)  # fmt: skip
+        result = outbound.deliver(svc.store, svc.provider, claim.phone, body, mps=float(svc.config["SMS_MPS"]),
+                                  kind="timed", meta=meta, profile=profile, pipe=records)  # fmt: skip
     except outbound.TransientSendError:
         # Give the claim back: the same item goes on a later tick.
-        store.swap(phone, new, old, (now + timedelta(seconds=RETRY_SECONDS)).timestamp())
+        store.swap(claim.phone, claim.new, claim.old, (now + timedelta(seconds=RETRY_SECONDS)).timestamp())
         return 0
     if result.outcome in (Outcome.OPTED_OUT, Outcome.INVALID):
-        store.erase(phone)
+        store.erase(claim.phone)
         return 0
     return int(result.outcome is Outcome.SENT)
 
