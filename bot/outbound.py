@@ -40,13 +40,14 @@ def unreachable(profile: Mapping[str, str]) -> str:
 
 def deliver(store: Store, provider: Provider, phone: str, body: str, *, mps: float, kind: str,
             meta: Mapping[str, str] | None = None, profile: Mapping[str, str] | None = None,
-            progress: tuple[str, int] | None = None) -> SendResult:  # fmt: skip
+            progress: tuple[str, int] | None = None, pipe=None) -> SendResult:  # fmt: skip
     """Send `body` to `phone` unless they opted out; record what happened. Raises TransientSendError.
 
     A reply answers a message the person just sent, and the engine already chose what to say
     (the confirmation of a STOP, HELP while opted out): it goes out whatever the profile says.
     A caller that has just read the person's profile passes it, saving a round trip. A reply
-    job passes its `progress` (`Replies.progress`), recorded in the same step as the send.
+    job passes its `progress` (`Replies.progress`), recorded in the same step as the send. A batch
+    passes a `pipe` to record its sends in one round trip (see Sends.record).
     """
     meta = dict(meta or {})
     why_not = "" if kind == "reply" else unreachable(store.profile_fields(phone) if profile is None else profile)
@@ -60,7 +61,7 @@ def deliver(store: Store, provider: Provider, phone: str, body: str, *, mps: flo
         # A trainer in the simulator who joined a topic sees each tip in its thread, and no gateway is asked.
         entry = LogEntry("out", "simulator", phone, body, kind, meta.get("topic", ""), meta.get("message", ""),
                          parts=str(cost), status="simulated", reason=SIMULATED)  # fmt: skip
-        Sends(store).record(phone, entry, "", progress=progress)
+        Sends(store).record(phone, entry, "", progress=progress, pipe=pipe)
         return SendResult(Outcome.SENT, reason=SIMULATED)
     throttle(store, provider.name, cost, mps)
     result = provider.send(phone, body, meta)
@@ -71,5 +72,5 @@ def deliver(store: Store, provider: Provider, phone: str, body: str, *, mps: flo
                      message_id=result.provider_id, parts=str(cost), status=result.outcome.value,
                      reason=result.reason, broadcast=meta.get("broadcast_id", ""))  # fmt: skip
     Sends(store).record(phone, entry, result.provider_id, opted_out=result.outcome is Outcome.OPTED_OUT,
-                        invalid=result.outcome is Outcome.INVALID, progress=progress)  # fmt: skip
+                        invalid=result.outcome is Outcome.INVALID, progress=progress, pipe=pipe)  # fmt: skip
     return result

@@ -1,7 +1,7 @@
 """What one family will receive until a given day, as the workers would send it (for operators).
 
 `timeline` is pure: it walks bot.family's upcoming/advance from the stored family exactly as
-bot.timed.send_one does on each tick (a message goes out on the family's own day, at the first
+bot.timed.decide does on each tick (a message goes out on the family's own day, at the first
 time quiet hours allow; one a day; a catch-up goes today), on a copy: nothing is sent, nothing
 stored. `preview` is its shell: it reads the family and profile once and adds the texts.
 """

@@ -114,6 +114,17 @@ class Registrations:
         score = "" if due is None or not new else f"{due:.0f}"
         return bool(self._swap(keys=keys, args=[phone, old, new, score]))
 
+    def swap_many(self, changes: Sequence[tuple[str, str, str, float | None]]) -> list[bool]:
+        """Several `swap`s (phone, old, new, due) in one round trip; each is its own compare-and-set."""
+        if not changes:
+            return []
+        pipe = self.redis.pipeline(transaction=False)
+        for phone, old, new, due in changes:
+            score = "" if due is None or not new else f"{due:.0f}"
+            self._swap(keys=[self.keys.family(phone), self.keys.families_due(), self.keys.family_stages()],
+                       args=[phone, old, new, score], client=pipe)  # fmt: skip
+        return [bool(won) for won in pipe.execute()]
+
     def lease_due(self, now: float, limit: int, lease_until: float) -> list[str]:
         """Take up to `limit` phones due by `now`, moving them to `lease_until` (see _LEASE)."""
         args = [f"{now:.3f}", limit, f"{lease_until:.0f}"]

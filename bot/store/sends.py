@@ -95,8 +95,12 @@ class Sends:
         return int(self._take(keys=[self.keys.rate(bucket)], args=[rate, max(rate, cost), cost])) / 1000
 
     def record(self, phone: str, entry: LogEntry, provider_id: str, *, opted_out: bool = False,
-               invalid: bool = False, progress: tuple[str, int] | None = None, token: str = "") -> None:  # fmt: skip
+               invalid: bool = False, progress: tuple[str, int] | None = None, token: str = "",
+               pipe=None) -> None:  # fmt: skip
         """Log an outbound SMS and what the gateway said, in one round trip, once.
+
+        With `pipe` (a non-transactional pipeline), the step is queued on it: a batch's records share
+        one round trip (an opt-out still goes at once, replicated).
 
         `progress` (a reply's progress key, parts sent with this one) moves in the same step,
         so a reply job never records a part as sent that was not, nor forgets one that was.
@@ -112,7 +116,7 @@ class Sends:
         if opted_out:
             self.store.replicated.run(self._send, keys, args)  # an opt-out must survive a failover
         else:
-            self._send(keys=keys, args=args)
+            self._send(keys=keys, args=args, client=pipe)
 
     def record_status(self, provider_id: str, status: str, *, reason: str = "") -> None:
         """A delivery report, and its broadcast's figures, in one atomic step.
