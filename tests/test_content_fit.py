@@ -37,8 +37,9 @@ def test_our_helpline_replies_fit_in_every_language():
 
 
 def test_a_long_detail_is_named_by_file_and_message(folder):
+    """Hindi is held to India's numbers only, and still to them: one sentence more and the helpline waits."""
     hi = folder / "hi" / "12-child-protection.yaml"
-    edit(hi, "फौरन अस्पताल जाएं: 3 दिन में", "बच्चे पर यकीन करें, शांत रहें, दोष न दें। फौरन अस्पताल जाएं: 3 दिन में")
+    edit(hi, "बच्चा बताए तो यकीन करें", "शोषण घर, स्कूल में भी होता है। बच्चा बताए तो यकीन करें")
     assert overflowing(folder) == ["messages/hi/12-child-protection.yaml: child-protection-5.detail"]
 
 
@@ -50,12 +51,23 @@ def test_a_long_no_number_text_counts_for_every_reply(folder):
     assert all(f.startswith("messages/sw/") for f in found), found
 
 
-def test_the_longest_number_of_any_country_counts(folder):
-    long_number = "1234 / " * 9 + "1"
-    edit(folder / "helplines.yaml", "countries:\n", f'countries:\n  XX: {{child: "116", emergency: "{long_number}"}}\n')
+LONG_NUMBER = "1234 / " * 9 + "1"
+
+
+def test_a_long_number_holds_english_and_the_countrys_own_language(folder):
+    edit(folder / "helplines.yaml", 'IN: {child: "1098", emergency: "112"}',
+         f'IN: {{child: "1098", emergency: "{LONG_NUMBER}"}}')  # fmt: skip
+    found = overflowing(folder)
+    assert "messages/hi/12-child-protection.yaml: child-protection-5.detail" in found
+    assert "messages/en/12-child-protection.yaml: child-protection-5.detail" in found  # anyone may get English
+    assert not [f for f in found if f.startswith(("messages/fr/", "messages/sw/"))], found
+
+
+def test_a_long_number_in_a_country_of_no_language_holds_only_english(folder):
+    edit(folder / "helplines.yaml", "countries:\n", f'countries:\n  XX: {{child: "116", emergency: "{LONG_NUMBER}"}}\n')
     found = overflowing(folder)
     assert "messages/en/12-child-protection.yaml: child-protection-5.detail" in found
-    assert any(f.startswith("messages/hi/") for f in found)
+    assert all(f.startswith("messages/en/") for f in found), found
 
 
 def test_a_topic_without_helpline_is_not_held_to_it(folder):
@@ -79,3 +91,23 @@ def test_a_topic_without_helpline_is_not_held_to_it(folder):
 )
 def test_longest_takes_each_number_from_any_country(numbers, longest):
     assert fit.longest(numbers) == longest
+
+
+KE, IN, GB = Helpline("116", "999 / 112"), Helpline("1098", "112"), Helpline("0800 1111", "999 / 112")
+NONE = Helpline("", "")
+FIRST_CONTACT = [("KE", "sw"), ("TZ", "sw"), ("IN", "hi")]
+
+
+@pytest.mark.parametrize(
+    ("code", "default", "numbers"),
+    [
+        ("en", NONE, [KE, IN, GB, NONE]),  # the default language: every entry, the default too
+        ("hi", NONE, [IN]),  # only its own country: not Kenya's or Britain's numbers
+        ("sw", NONE, [KE, NONE]),  # TZ has no entry: the default (no number) is what it gets
+        ("sw", Helpline("1", "2"), [KE, Helpline("1", "2")]),
+        ("fr", NONE, []),  # first contact nowhere: held to the no-number text alone
+    ],
+)
+def test_each_language_is_held_to_its_own_countries_numbers(code, default, numbers):
+    helplines = {"KE": KE, "IN": IN, "GB": GB}
+    assert fit.numbers_for(code, helplines, default, FIRST_CONTACT, "en") == numbers

@@ -3,15 +3,19 @@
 A topic marked `helpline: true` ends every reply with where to get help now (the country's
 child helpline and emergency number, or the no-number text). Sent by SMS, a reply gets at
 most SMS_MAX_PARTS parts; what does not fit waits behind MORE, and a family may never send
-MORE. So in every language, the key message and its detail, each with its navigation hint,
-must leave room for the helpline line with the longest numbers any country has, and for the
-no-number text. The SMS renderer drops the hint if it must (bot/render); this check keeps
-that from being needed.
+MORE. So the key message and its detail, each with its navigation hint, must leave room for
+the helpline line of the countries whose first-contact language it is (COUNTRY_LANGUAGES;
+the default language, which anyone may get, for every country), and for the no-number text.
+Holding Hindi to Burkina Faso's three numbers would only cost Hindi facts: someone who
+chose a language its country does not start in is the SMS renderer's to fit (it drops the
+hint, bot/render). A line short enough for the last part on its own (62 UCS-2 units with
+"3/3 " and the MORE word) leaves the detail about 30 units more than one that must start
+in the part before.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from bot import segments
 from bot.content.model import Helpline, Language, Problem, Topic
@@ -33,6 +37,20 @@ def longest(helplines: Iterable[Helpline]) -> Helpline:
     found = list(helplines)
     return Helpline(max((h.child for h in found), key=len, default=""),
                     max((h.emergency for h in found), key=len, default=""))  # fmt: skip
+
+
+def numbers_for(
+    code: str,
+    helplines: Mapping[str, Helpline],
+    default: Helpline,
+    country_languages: Iterable[tuple[str, str]],
+    default_language: str,
+) -> list[Helpline]:
+    """The numbers a reply in language `code` goes out with: those of its first-contact countries
+    (an unlisted one gets `default`); the default language's, every entry's."""
+    if code == default_language:
+        return [*helplines.values(), default]
+    return [helplines.get(country, default) for country, lang in country_languages if lang == code]
 
 
 def help_lines(lang: Language, numbers: Helpline) -> tuple[tuple[str, str], ...]:
@@ -62,14 +80,23 @@ def replies(lang: Language, topic: Topic, help_line: str) -> Iterable[tuple[str,
         yield m.id, "detail", f"{m.detail}\n{texts['detail_hint']}\n{help_line}"
 
 
-def problems(languages: dict[str, Language], helplines: Iterable[Helpline], files: str = "messages") -> list[Problem]:
-    """Every helpline topic's reply, in every language, that would leave its helpline behind MORE."""
-    numbers = longest(helplines)
+def problems(
+    languages: dict[str, Language],
+    helplines: Mapping[str, Helpline],
+    default: Helpline,
+    country_languages: Iterable[tuple[str, str]],
+    default_language: str,
+    files: str = "messages",
+) -> list[Problem]:
+    """Every helpline topic's reply, in every language, that would leave its helpline behind MORE
+    with its own countries' numbers (see numbers_for) or the no-number text."""
+    country_languages = list(country_languages)
     found = []
     for code, lang in languages.items():
         needed = ("message_short", "message_hint_short", "detail_hint")
         if any(key not in lang.texts for key in needed):
             continue  # a missing text is reported where texts are read
+        numbers = longest(numbers_for(code, helplines, default, country_languages, default_language))
         lines = help_lines(lang, numbers)
         for topic in lang.topics:
             if not topic.helpline:
