@@ -13,7 +13,8 @@ import redis
 from flask import Flask, current_app
 from rq import Queue
 
-from bot import connection, content, providers, settings
+from bot import audio, connection, content, providers, settings
+from bot.audio_library import Library
 from bot.content import Catalog
 from bot.engine import Engine
 from bot.menu import Context
@@ -21,8 +22,10 @@ from bot.persistence import Persistence
 from bot.providers import voice as voice_providers
 from bot.render.sms import SmsRenderer
 from bot.render.ussd import UssdRenderer
+from bot.render.voice import VoiceRenderer
 from bot.render.whatsapp import WhatsAppRenderer
 from bot.store import Store
+from bot.voice import VoiceEngine
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +42,8 @@ class Services:
     content_checked: float = field(default_factory=time.monotonic)
     persistence: Persistence | None = None  # what the production start-up check found (bot.persistence)
     whatsapp: WhatsAppRenderer = field(default_factory=WhatsAppRenderer)
+    # The voice line's engine and the content and recordings listing it was built on (see voice_engine).
+    _voice: tuple[Catalog, int, VoiceEngine] | None = field(default=None, repr=False)
 
     def refresh_content(self) -> None:
         """Read the content again if an admin has published an edit since it was read.
@@ -64,6 +69,7 @@ class Services:
             log.error("published content has %d problem(s) in this process's CONTENT_DIR; keeping the content "
                       "already loaded", len(e.problems))  # fmt: skip
         else:
+            self.audio.forget()
             log.info("content generation %d loaded", generation)
 
     def publish_content(self) -> None:
@@ -72,10 +78,30 @@ class Services:
         catalog = content.load(config["CONTENT_DIR"], helpline_override=helpline(config), require_review=review)
         self.content_generation = self.store.publish_content()
         self.catalog = catalog
+        self.audio.forget()
 
     def sms_engine(self) -> Engine:
         """The menu engine as SMS shows it, on the content read last."""
         return Engine(self.catalog, self.sms, self.context)
+
+    @cached_property
+    def audio(self) -> Library:
+        """Which recording plays each clip: listed once, again on publish or every AUDIO_RESCAN_SECONDS."""
+        return Library(self.config["CONTENT_DIR"], rescan=int(self.config.get("AUDIO_RESCAN_SECONDS", 60)))
+
+    def voice_engine(self) -> VoiceEngine:
+        """The voice line's engine, built once per content read and recordings listing.
+
+        Its prompts (messages/<lang>/audio/prompts.yaml) are read with the recordings: on publish, or
+        when the listing is renewed.
+        """
+        catalog, generation = self.catalog, self.audio.expire()
+        built = self._voice
+        if built is None or built[0] is not catalog or built[1] != generation:
+            prompts = audio.prompts(self.config["CONTENT_DIR"], tuple(catalog.languages))  # the language menu's order
+            engine = VoiceEngine(catalog, VoiceRenderer(prompts=prompts), self.context)
+            built = self._voice = (catalog, generation, engine)
+        return built[2]
 
     def ussd_engine(self) -> Engine:
         return Engine(self.catalog, self.ussd, self.context)

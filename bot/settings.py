@@ -85,6 +85,12 @@ SETTINGS = (
         "where recordings are served from (a CDN mirroring messages/<lang>/audio/); default the app",
     ),
     Setting(
+        "AUDIO_RESCAN_SECONDS",
+        60,
+        "a process lists the recordings again after this many seconds (and on publish): a new one plays by then",
+        int,
+    ),
+    Setting(
         "VOICE_PROVIDER",
         "",
         "outbound calls (tips by phone): twilio, africastalking, console or record; default as SMS_PROVIDER",
