@@ -41,7 +41,7 @@ def main() -> None:
     prefix = f"bench-profile:{uuid.uuid4().hex[:8]}:"
     config = {**settings.from_env({}), "REDIS_URL": url, "REDIS_PREFIX": prefix, "FACTSBOT_ENV": "production",
               "TWILIO_AUTH_TOKEN": "t", "SECRET_KEY": "s", "PUBLIC_BASE_URL": "https://x.org",
-              "SMS_PROVIDER": "null"}  # fmt: skip
+              "SMS_PROVIDER": "null", "ALLOW_VOLATILE_REDIS": True}  # fmt: skip
     svc = services.build(config)
     client = create_app(config).test_client()
     r = svc.store.redis

@@ -13,6 +13,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 import regex
 
@@ -197,11 +198,25 @@ def split(
     units per part for each encoding (e.g. a USSD screen's 182 and 80; by default `budget`
     segments); a single entry sends every part in that encoding.
     """
+    if limits is None:
+        limits = {GSM7: capacity(GSM7, budget), UCS2: capacity(UCS2, budget)}
+    return _remembered(text, tuple(limits.items()), max_parts, more_marker, marker_sep)
+
+
+# Replies repeat (the same key messages, menu pages and system texts, for every person), and a
+# split is a pure function of its arguments returning an immutable Split: each worker process
+# remembers the latest ones instead of cutting the same text again on every message.
+@lru_cache(maxsize=4096)
+def _remembered(text: str, limits: tuple[tuple[str, int], ...], max_parts: int, more_marker: str,
+                marker_sep: str) -> Split:  # fmt: skip
+    return compute_split(text, dict(limits), max_parts, more_marker, marker_sep)
+
+
+def compute_split(text: str, limits: Mapping[str, int], max_parts: int, more_marker: str, marker_sep: str) -> Split:
+    """`split` without remembering: the work itself (see `split` for what it does)."""
     text = text.strip()
     if not text:
         return Split(())
-    if limits is None:
-        limits = {GSM7: capacity(GSM7, budget), UCS2: capacity(UCS2, budget)}
     whole = _encoding_in(text + more_marker, limits)
     if whole == GSM7:
         limits = {GSM7: limits[GSM7]}  # every part of a GSM-7 text is GSM-7: skip the per-part checks

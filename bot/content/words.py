@@ -5,18 +5,26 @@ from __future__ import annotations
 import string
 import unicodedata
 from collections.abc import Iterable
+from functools import lru_cache
 
 Phrase = tuple[str, ...]  # a normalised word or phrase, as its words
 
 
+_ASCII_PUNCTUATION = str.maketrans(dict.fromkeys(string.punctuation, " "))
+
+
+# Every inbound text is normalised several times in one turn (commands, danger words, registration),
+# and people send the same few words (MORE, NEXT, 2): each process remembers the latest ones.
+@lru_cache(maxsize=4096)
 def normalise_keyword(text: str) -> str:
     """Uppercase, accents kept, punctuation dropped, spaces collapsed: how input is matched.
 
     Punctuation is any script's (the Devanagari danda "।" ends a Hindi sentence like "." does).
     """
-    text = unicodedata.normalize("NFC", text).upper()
-    text = "".join(" " if c in string.punctuation or c.isspace() or _is_punctuation(c) else c for c in text)
-    return " ".join(text.split())
+    text = unicodedata.normalize("NFC", text).upper().translate(_ASCII_PUNCTUATION)
+    if not text.isascii():
+        text = "".join(" " if _is_punctuation(c) else c for c in text)
+    return " ".join(text.split())  # split() breaks at exactly the characters isspace() names
 
 
 def _is_punctuation(c: str) -> bool:

@@ -1,0 +1,101 @@
+"""The hot path's shortcuts give exactly what the plain code gives.
+
+An inbound SMS reuses what the process already worked out (SMS splits, normalised words) and
+writes its TwiML by hand. Each shortcut is compared here with the reference it replaces: the
+twilio package's MessagingResponse, the straightforward normaliser, the uncached splitter.
+"""
+
+from __future__ import annotations
+
+import string
+import unicodedata
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from twilio.twiml.messaging_response import MessagingResponse
+
+from bot import content, segments
+from bot.channels.twilio import twiml_text
+from bot.content import normalise_keyword
+
+ODD = ["", "&", "<b>", "a & b < c > d", "\"quoted\" 'single'", "line\nbreak\r\n", "\x01\x1f", "é ñ ü ç",
+       "हिंदी में।", "\U0001f600 \U0001f1f0\U0001f1ea", "\ud800 lone surrogate", "]]>", "&amp; already"]  # fmt: skip
+
+
+def reference_twiml(parts: tuple[str, ...]) -> str:
+    response = MessagingResponse()
+    for part in parts:
+        response.message(part)
+    return str(response)
+
+
+@pytest.mark.parametrize("parts", [(), *((p,) for p in ODD), tuple(ODD), ("1/2 first", "2/2 second")])
+def test_twiml_is_what_the_twilio_package_writes(parts):
+    assert twiml_text(parts) == reference_twiml(parts)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(max_size=200), max_size=4))
+def test_twiml_matches_for_any_text(parts):
+    assert twiml_text(tuple(parts)) == reference_twiml(tuple(parts))
+
+
+def reference_normalise(text: str) -> str:
+    """bot/content/words.normalise_keyword as it was first written: one character at a time."""
+    text = unicodedata.normalize("NFC", text).upper()
+    punctuation = lambda c: not c.isascii() and unicodedata.category(c).startswith("P")  # noqa: E731
+    text = "".join(" " if c in string.punctuation or c.isspace() or punctuation(c) else c for c in text)
+    return " ".join(text.split())
+
+
+@pytest.mark.parametrize("text", [*ODD, "  more!! ", "Ça va?", "e\u0301", "a\u00a0b\u2003c", "x\x1cy\x1dz",
+                                  "«NON»", "mtoto—ana homa…", "ﬁ ß", "STOP.", "1", "¿Qué?"])  # fmt: skip
+def test_normalised_words_are_what_the_plain_normaliser_gives(text):
+    assert normalise_keyword(text) == reference_normalise(text)
+    assert normalise_keyword(text) == reference_normalise(text)  # and again, remembered
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(max_size=80))
+def test_normalised_words_match_for_any_text(text):
+    assert normalise_keyword(text) == reference_normalise(text)
+
+
+LIMITS = [
+    dict(max_parts=3, more_marker="MORE"),  # SMS, one segment per part
+    dict(budget=2, max_parts=2, more_marker="ZAIDI"),
+    dict(limits={segments.GSM7: 182, segments.UCS2: 80}, max_parts=1, more_marker="98 More", marker_sep="\n"),
+    dict(limits={segments.UCS2: 67}, max_parts=2, more_marker="और"),
+]
+
+
+def test_remembered_splits_are_the_splits_of_every_text_we_send():
+    """Every short text and detail of every language, as SMS and USSD cut them, twice: remembered = computed."""
+    catalog = content.load("messages")
+    texts = [m.short for lang in catalog.languages.values() for t in lang.topics for m in t.messages]
+    texts += [m.detail for lang in catalog.languages.values() for t in lang.topics for m in t.messages]
+    for text in texts:
+        for kw in LIMITS:
+            limits = kw.get("limits") or {enc: segments.capacity(enc, kw.get("budget", 1))
+                                          for enc in (segments.GSM7, segments.UCS2)}  # fmt: skip
+            computed = segments.compute_split(text, limits, kw["max_parts"], kw["more_marker"],
+                                              kw.get("marker_sep", " "))  # fmt: skip
+            assert segments.split(text, **kw) == computed
+            assert segments.split(text, **kw) == computed
+
+
+def test_a_remembered_split_depends_on_every_argument():
+    text = "Wash hands with soap and water before food and after the toilet. " * 4
+    one, three = segments.split(text, max_parts=1, more_marker="MORE"), segments.split(text, max_parts=3)
+    assert len(one.parts) == 1 and one.rest and one.parts[0].endswith(" MORE")
+    assert len(three.parts) == 2 and not three.rest
+    assert segments.split(text, max_parts=1, more_marker="ZAIDI").parts[0].endswith(" ZAIDI")
+    ussd = segments.split(text, limits={segments.GSM7: 182}, max_parts=1, more_marker="98 More", marker_sep="\n")
+    assert ussd.parts[0].endswith("\n98 More") and len(ussd.parts[0]) <= 182
+
+
+def test_a_part_too_small_is_still_refused_every_time():
+    for _ in range(2):
+        with pytest.raises(ValueError):
+            segments.split("word " * 20, limits={segments.GSM7: 10}, more_marker="MORE")
