@@ -3,7 +3,8 @@
 Recordings live beside the texts, `messages/<lang>/audio/<id>.mp3|wav`, one per clip the voice
 line can play: every key message's short (`<message id>`) and detail (`<message id>-detail`),
 every topic name (`topic-<topic id>`) and every voice prompt (`prompt-<key>`, texts in
-`messages/<lang>/audio/prompts.yaml`). Placeholders rendered by `espeak-ng` live in a
+`messages/<lang>/audio/prompts.yaml`), and every timed reminder (`reminder-<id>`, words from
+`system.yaml`) for families who chose calls. Placeholders rendered by `espeak-ng` live in a
 git-ignored folder beside the content folder and are only played where no recording exists.
 """
 
@@ -12,11 +13,10 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Callable, Container, Iterable, Iterator, Mapping
+from collections.abc import Container, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Protocol
 
 import yaml
 
@@ -30,6 +30,11 @@ PLACEHOLDER_DIR = ".factsbot-audio-placeholders"
 TWILIO_TTS = {"en": ("en-GB", "Polly.Amy"), "fr": ("fr-FR", "Polly.Celine"), "hi": ("hi-IN", "Polly.Aditi")}
 AT_TTS = frozenset({"en"})
 ESPEAK_VOICES = {"en": "en", "fr": "fr", "hi": "hi", "sw": "sw"}
+# Timed reminders (messages/<lang>/system.yaml `reminder_<id>`) are clips `reminder-<id>` when called.
+REMINDER_TEXT = "reminder_"
+REMINDER_CLIP = "reminder-"
+TEXTS = ":texts"  # the source of a reminder clip's words: the language's system.yaml
+TEXTS_FILE = "system.yaml"
 
 
 class State:
@@ -83,7 +88,7 @@ def audio_dir(content_dir: str | Path, lang: str) -> Path:
     return Path(content_dir) / lang / AUDIO
 
 
-def scan(folder: Path) -> dict[str, tuple[str, float]]:
+def _scan(folder: Path) -> dict[str, tuple[str, float]]:
     """clip id -> (file name, mtime) of the recordings in a folder (mp3 preferred over wav)."""
     found: dict[str, tuple[str, float]] = {}
     try:
@@ -107,7 +112,7 @@ def _mtime(path: Path) -> float:
 
 @lru_cache(maxsize=64)
 def _cached_scan(folder: str, mtime: float) -> dict[str, tuple[str, float]]:
-    return scan(Path(folder))
+    return _scan(Path(folder))
 
 
 def recordings(folder: Path) -> dict[str, tuple[str, float]]:
@@ -126,19 +131,6 @@ def locate(content_dir: str | Path, lang: str, clip_id: str) -> Found | None:
     return Found(fake / hit[0], placeholder=True) if hit else None
 
 
-class Finder(Protocol):
-    """What knows which file plays a clip without asking the disk (bot/audio_library.Library)."""
-
-    def find(self, lang: str, clip_id: str) -> Found | None: ...
-
-
-def _finder(where: str | Path | Finder) -> Callable[[str, str], Found | None]:
-    """A content folder is asked directly (commands); a Library answers from its listing (the voice line)."""
-    if isinstance(where, (str, Path)):
-        return lambda lang, clip_id: locate(where, lang, clip_id)
-    return where.find
-
-
 def url_path(lang: str, found: Found) -> str:
     """Where the app serves a clip's file (see bot/channels/voice.py)."""
     return f"/audio/{lang}/placeholder/{found.name}" if found.placeholder else f"/audio/{lang}/{found.name}"
@@ -153,16 +145,12 @@ class Piece:
     lang: str = ""
 
 
-def clip_url(where: str | Path | Finder, clip: Clip, base: str, cdn: str = "") -> str:
+def clip_url(content_dir: str | Path, clip: Clip, base: str, cdn: str = "") -> str:
     """The URL a provider fetches a clip's recording (or placeholder) from; "" when it has none.
 
-    `where`: the content folder, or the process's Library of it (bot/audio_library.py). A CDN
-    (AUDIO_BASE_URL) mirrors the recordings of a release; placeholders exist only on this machine.
+    A CDN (AUDIO_BASE_URL) mirrors the recordings of a release; placeholders exist only on this machine.
     """
-    return _url(_finder(where)(clip.lang, clip.id), clip, base, cdn)
-
-
-def _url(found: Found | None, clip: Clip, base: str, cdn: str) -> str:
+    found = locate(content_dir, clip.lang, clip.id)
     if found is None:
         return ""
     if cdn and not found.placeholder:
@@ -170,18 +158,16 @@ def _url(found: Found | None, clip: Clip, base: str, cdn: str) -> str:
     return base.rstrip("/") + url_path(clip.lang, found)
 
 
-def pieces(where: str | Path | Finder, clips: Iterable[Clip], speaks: Container[str], base: str,
+def pieces(content_dir: str | Path, clips: Iterable[Clip], speaks: Container[str], base: str,
            cdn: str = "") -> tuple[list[Piece], list[Clip]]:  # fmt: skip
     """Each clip as its recording's URL or words to say (consecutive words in one language said at once).
 
-    `where`: the content folder, or the process's Library of it (bot/audio_library.py). Returns the
-    pieces and the clips left out: no recording, and no voice in `speaks` for their language.
+    Returns the pieces and the clips left out: no recording, and no voice in `speaks` for their language.
     """
-    find = _finder(where)
     found: list[Piece] = []
     missing: list[Clip] = []
     for clip in clips:
-        url = _url(find(clip.lang, clip.id), clip, base, cdn)
+        url = clip_url(content_dir, clip, base, cdn)
         if url:
             found.append(Piece(url=url))
         elif clip.lang in speaks:
@@ -232,7 +218,7 @@ def prompt_langs(content_dir: str | Path, langs: tuple[str, ...]) -> dict[str, d
 
 
 def clips(lang: Language, prompt_texts: Mapping[str, str]) -> Iterator[tuple[Clip, str]]:
-    """Every clip of a language with the topic file or prompt file its words come from ("" for prompts)."""
+    """Every clip of a language with where its words come from: a topic id, "" (prompts) or TEXTS (reminders)."""
     for key, text in prompt_texts.items():
         if text:
             yield Clip(f"prompt-{key}", text, lang.code), ""
@@ -242,6 +228,18 @@ def clips(lang: Language, prompt_texts: Mapping[str, str]) -> Iterator[tuple[Cli
         for m in topic.messages:
             yield Clip(m.id, m.short, m.lang), source
             yield Clip(f"{m.id}-detail", m.detail, m.lang), source
+    for key in lang.texts:
+        if key.startswith(REMINDER_TEXT):
+            yield reminder_clip(lang, key.removeprefix(REMINDER_TEXT)), TEXTS
+
+
+def reminder_clip(lang: Language, reminder_id: str) -> Clip | None:
+    """A timed reminder's clip (`reminder-<id>`, words from system.yaml); in English where the language lacks it."""
+    key = f"{REMINDER_TEXT}{reminder_id}"
+    text = lang.texts.get(key, "")
+    if not text:
+        return None
+    return Clip(f"{REMINDER_CLIP}{reminder_id}", text, "en" if f"text {key}" in lang.fallbacks else lang.code)
 
 
 def status(catalog: Catalog, content_dir: str | Path, only: str = "") -> list[Row]:
@@ -255,7 +253,12 @@ def status(catalog: Catalog, content_dir: str | Path, only: str = "") -> list[Ro
             continue
         prompt_file = audio_dir(root, code) / PROMPTS_FILE
         for clip, topic_id in clips(lang, texts.get(code, {})):
-            source = prompt_file if not topic_id else root.resolve().parent / lang.files.get(topic_id, "")
+            if not topic_id:
+                source = prompt_file
+            elif topic_id == TEXTS:
+                source = root / (code if clip.lang == code else "en") / TEXTS_FILE
+            else:
+                source = root.resolve().parent / lang.files.get(topic_id, "")
             rows.append(_row(root, code, clip, _mtime(source)))
     return rows
 
@@ -321,6 +324,9 @@ def make_placeholders(catalog: Catalog, content_dir: str | Path, only: str = "")
 def _clip_lang(catalog: Catalog, row: Row) -> str:
     """The language a clip's words are in: a key message a translation lacks is English."""
     lang = catalog.language(row.lang)
+    if row.id.startswith(REMINDER_CLIP):
+        clip = reminder_clip(lang, row.id.removeprefix(REMINDER_CLIP))
+        return clip.lang if clip else row.lang
     base = row.id.removesuffix("-detail")
     found = lang.message(base)
     return found[1].lang if found else row.lang

@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 
 RETRIED = frozenset({"busy", "no-answer"})  # the phone was there but nobody took the call: try again later
 SIMULATED = "a simulator's test number: shown in the dashboard, not called"
+# A timed reminder's id in a call's record and log (as in a timed SMS's): it has no topic.
+REMINDER = "reminder_"
 
 
 def wants_calls(svc: Services, profile: Mapping[str, str]) -> bool:
@@ -42,13 +44,19 @@ def wants_calls(svc: Services, profile: Mapping[str, str]) -> bool:
 
 
 def tip_clips(svc: Services, lang_code: str, topic_id: str, message_id: str) -> tuple[Clip, ...] | None:
-    """What a tip call plays, in the person's language; None when the key message no longer exists."""
+    """What a call plays, in the person's language: a tip, or a timed reminder (`reminder_<id>`, no topic).
+
+    None when the key message or the reminder no longer exists.
+    """
     lang = svc.catalog.language(lang_code)
-    topic = lang.topic(topic_id)
+    renderer = VoiceRenderer(prompts=audio.prompts(svc.config["CONTENT_DIR"], tuple(svc.catalog.languages)))
+    if message_id.startswith(REMINDER):
+        clip = audio.reminder_clip(lang, message_id.removeprefix(REMINDER))
+        return renderer.reminder_call(clip, lang) if clip else None
+    topic = next((t for t in lang.topics if t.id == topic_id), None)
     message = topic.message(message_id) if topic else None
     if message is None:
         return None
-    renderer = VoiceRenderer(prompts=audio.prompts(svc.config["CONTENT_DIR"], tuple(svc.catalog.languages)))
     return renderer.tip_call(topic, topic.messages.index(message), lang)
 
 
@@ -64,7 +72,7 @@ def request_for(svc: Services, phone: str, clips: tuple[Clip, ...], speaks, meta
 
 def place(svc: Services, phone: str, topic_id: str, message_id: str, *, kind: str, attempt: int = 1,
           now: datetime | None = None, profile: Mapping[str, str] | None = None) -> SendResult:  # fmt: skip
-    """Call `phone` with one tip unless they opted out; at night, queue the call for the morning.
+    """Call `phone` with one tip (or timed reminder) unless they opted out; at night, queue it for the morning.
 
     Raises outbound.TransientSendError when the provider asks us to try later (RQ's Retry does).
     """
@@ -79,8 +87,8 @@ def place(svc: Services, phone: str, topic_id: str, message_id: str, *, kind: st
         return SendResult(Outcome.SENT, reason=f"waits for the morning ({allowed:%H:%M} UTC)")
     clips = tip_clips(svc, profile.get("lang", ""), topic_id, message_id)
     if clips is None:
-        log.error("key message %s no longer exists; no call placed", message_id)
-        return SendResult(Outcome.FAILED, reason="the key message no longer exists")
+        log.error("%s no longer exists; no call placed", message_id)
+        return SendResult(Outcome.FAILED, reason="the key message or reminder no longer exists")
     meta = {"topic": topic_id, "message": message_id, "purpose": kind, "attempt": str(attempt)}
     text = VoiceRenderer().log_text(clips)
     if phones.is_test(phone):

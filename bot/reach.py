@@ -29,47 +29,56 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def template_for(svc: Services, lang: str, kind: str) -> Template | None:
-    """The approved template for this kind of message in `lang`; None: SMS in their language beats a foreign frame."""
-    name = whatsapp.template_name(kind)
+def template_for(svc: Services, lang: str, kind: str, name: str = "") -> Template | None:
+    """The approved template for this kind of message (or the one `name`d) in `lang`; None: SMS in their language
+    beats a foreign frame."""
+    name = "" if kind in whatsapp.FREE_TEXT_ONLY else name or whatsapp.template_name(kind)
     return svc.catalog.whatsapp.get(lang or svc.context.default_lang, {}).get(name) if name else None
 
 
-def route_for(svc: Services, profile: Mapping[str, str], kind: str, now: float) -> tuple[Route, Template | None]:
-    template = template_for(svc, profile.get("lang", ""), kind)
+def route_for(svc: Services, profile: Mapping[str, str], kind: str, now: float,
+              template_name: str = "") -> tuple[Route, Template | None]:  # fmt: skip
+    template = template_for(svc, profile.get("lang", ""), kind, template_name)
     sender = Sender(last_channel(profile), whatsapp_in(profile), bool(svc.config.get("TWILIO_WHATSAPP_FROM")),
                     template is not None)  # fmt: skip
     return whatsapp.route(sender, now), template
 
 
 def deliver(svc: Services, phone: str, body: str, *, kind: str, meta: Mapping[str, str] | None = None,
-            profile: Mapping[str, str] | None = None, now: float | None = None) -> SendResult:  # fmt: skip
-    """Send `body` to `phone` on their channel; raises outbound.TransientSendError like outbound.deliver."""
+            profile: Mapping[str, str] | None = None, now: float | None = None, template: str = "",
+            pipe=None) -> SendResult:  # fmt: skip
+    """Send `body` to `phone` on their channel; raises outbound.TransientSendError like outbound.deliver.
+
+    `template` names the WhatsApp template outside the window when the kind alone does not say
+    (a timed message is a key message, `tip`, or a reminder, `message`). A batch's `pipe` records
+    its SMS in one round trip (outbound.deliver).
+    """
     meta = dict(meta or {})
     profile = svc.store.profile_fields(phone) if profile is None else profile
-    result, fallback = try_whatsapp(svc, phone, body, kind=kind, meta=meta, profile=profile, now=now)
+    result, fallback = try_whatsapp(svc, phone, body, kind=kind, meta=meta, profile=profile, now=now,
+                                    template=template)  # fmt: skip
     if result is not None:
         return result
     return outbound.deliver(svc.store, svc.provider, phone, body, mps=float(svc.config["SMS_MPS"]), kind=kind,
-                            meta={**meta, **fallback}, profile=profile)  # fmt: skip
+                            meta={**meta, **fallback}, profile=profile, pipe=pipe)  # fmt: skip
 
 
 def try_whatsapp(svc: Services, phone: str, body: str, *, kind: str, meta: Mapping[str, str],
                  profile: Mapping[str, str], now: float | None = None,
-                 record_sent: bool = True) -> tuple[SendResult | None, dict]:  # fmt: skip
+                 record_sent: bool = True, template: str = "") -> tuple[SendResult | None, dict]:  # fmt: skip
     """Send by WhatsApp if that is the person's route: (its result, {}).
 
     (None, {}) when they are to get SMS; (None, {"fallback": ...}) when WhatsApp refused it
     (recorded in the log): the caller then sends it by SMS with that in its meta. A broadcast
     records what it sent itself, in its claim's step (`record_sent=False`).
     """
-    route, template = route_for(svc, profile, kind, time.time() if now is None else now)
+    route, chosen = route_for(svc, profile, kind, time.time() if now is None else now, template)
     if route is Route.SMS or kind == "reply" or phones.is_test(phone) or outbound.unreachable(profile):
         return None, {}  # a simulator's number, or who opted out: outbound.deliver knows what to do
     sent = {**meta, "channel": whatsapp.WHATSAPP}
     if route is Route.TEMPLATE:
-        values = template.values(text=body, program=svc.context.program)
-        sent.update(content_sid=template.content_sid, variables=json.dumps(values, ensure_ascii=False))
+        values = chosen.values(text=body, program=svc.context.program)
+        sent.update(content_sid=chosen.content_sid, variables=json.dumps(values, ensure_ascii=False))
     outbound.throttle(svc.store, "whatsapp", 1, float(svc.config["SMS_MPS"]))
     result = svc.whatsapp_provider.send(phone, body, sent)
     if result.outcome is Outcome.RETRY:

@@ -22,12 +22,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from bot import family, outbound, quiet, schedule, stages
+from bot import calls, family, outbound, quiet, reach, schedule, stages
 from bot.family import Codebook, Family, Planner
 from bot.jobs import job_id
 from bot.providers import Outcome
 from bot.schedule import Kind
 from bot.store import Registrations
+from bot.store.channels import CHANNEL_FIELD, WHATSAPP_IN_FIELD
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -39,7 +40,9 @@ BATCH = 1000  # families per send job: a job (a forked work horse) costs tens of
 LEASE_SECONDS = 900  # a leased family whose job died is due again after this
 RETRY_SECONDS = 300  # a gateway that asked us to wait: try the family again after this
 SWAP_ATTEMPTS = 20
-PROFILE_FIELDS = ("lang", "opted_out", "invalid")  # what sending needs of each family's profile
+# What sending needs of each family's profile (read for the whole batch in one round trip): language,
+# STOP, a number no SMS reaches, the channel they last wrote on and when on WhatsApp, voice or not.
+PROFILE_FIELDS = ("lang", "opted_out", "invalid", CHANNEL_FIELD, WHATSAPP_IN_FIELD, "delivery")
 
 
 # -- the schedule and content this process plans with -------------------------------------------
@@ -230,10 +233,16 @@ def deliver(svc: Services, store: Registrations, claim: Claim, profile: dict, no
     if not body:
         log.error("timed message %s has no text; skipped", item.id)
         return 0
-    meta = {"message": item.id if item.kind is Kind.TIP else f"reminder_{item.id}"}
+    message_id = item.id if item.kind is Kind.TIP else f"{calls.REMINDER}{item.id}"
     try:
-        result = outbound.deliver(svc.store, svc.provider, claim.phone, body, mps=float(svc.config["SMS_MPS"]),
-                                  kind="timed", meta=meta, profile=profile, pipe=records)  # fmt: skip
+        if calls.wants_calls(svc, profile):  # they chose to hear them (VOICE): a call, as subscription tips
+            result = calls.place(svc, claim.phone, topic_of(svc, profile, item), message_id, kind="timed", now=now,
+                                 profile=profile)  # fmt: skip
+        else:
+            # On their channel: WhatsApp in its window, its template (a tip's, or any message's) outside, else SMS.
+            result = reach.deliver(svc, claim.phone, body, kind="timed", meta={"message": message_id},
+                                   profile=profile, now=now.timestamp(), pipe=records,
+                                   template="tip" if item.kind is Kind.TIP else "message")  # fmt: skip
     except outbound.TransientSendError:
         # Give the claim back: the same item goes on a later tick.
         store.swap(claim.phone, claim.new, claim.old, (now + timedelta(seconds=RETRY_SECONDS)).timestamp())
@@ -242,6 +251,12 @@ def deliver(svc: Services, store: Registrations, claim: Claim, profile: dict, no
         store.erase(claim.phone)
         return 0
     return int(result.outcome is Outcome.SENT)
+
+
+def topic_of(svc: Services, profile: dict, item: schedule.Planned) -> str:
+    """A timed key message's topic (a call names it); "" for a reminder."""
+    found = svc.catalog.language(profile.get("lang") or svc.context.default_lang).message(item.id)
+    return found[0].id if found and item.kind is Kind.TIP else ""
 
 
 def text_of(svc: Services, lang_code: str, item: schedule.Planned) -> str:

@@ -121,6 +121,11 @@ class VoiceRenderer(Renderer):
         found += [Clip(m.id, m.short, m.lang), Clip(f"{m.id}-detail", m.detail, m.lang), self.say(code, "call_end")]
         return tuple(clip for clip in found if clip.text)
 
+    def reminder_call(self, reminder: Clip, lang: Language) -> tuple[Clip, ...]:
+        """A timed reminder as a call ("your baby is 6 weeks old: the vaccines"): greeting, reminder, how to stop."""
+        found = [self.say(lang.code, "call_intro"), reminder, self.say(lang.code, "call_end")]
+        return tuple(clip for clip in found if clip.text)
+
     def helpline(self, move: Move) -> list[Clip]:
         h, code = move.helpline, move.lang.code
         if h is None:
