@@ -42,17 +42,52 @@ def next_allowed(now: datetime, tz: ZoneInfo, hours: tuple[int, int]) -> datetim
     return end.astimezone(now.tzinfo)
 
 
-@lru_cache(maxsize=4096)
 def timezone_for(phone: str, override: str = "") -> ZoneInfo:
-    """The recipient's timezone: the deployment's override, else the number's country (first zone)."""
-    names = [override] if override else []
+    """The recipient's timezone: the deployment's override, else the number's country (first zone).
+
+    Most of our countries have one timezone whatever the number: those are found from the calling
+    code alone, without parsing the number (a scheduler handles a million distinct numbers a day,
+    so a cache of numbers would not help, and parsing was most of a timed send's own time).
+    """
+    if override and (zone := _zone(override)):
+        return zone
+    if phone.startswith("+"):
+        for digits in (phone[1:2], phone[1:3], phone[1:4]):  # calling codes are prefix-free
+            if digits in _one_zone_countries():
+                return _one_zone_countries()[digits]
+    return _parsed(phone)
+
+
+@lru_cache(maxsize=4096)
+def _parsed(phone: str) -> ZoneInfo:
     try:
-        names += list(number_timezones.time_zones_for_number(phonenumbers.parse(phone)))
+        names = number_timezones.time_zones_for_number(phonenumbers.parse(phone))
     except phonenumbers.NumberParseException:
-        pass
-    for name in names:
-        try:
-            return ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            continue
-    return ZoneInfo("UTC")
+        names = ()
+    return next((zone for name in names if (zone := _zone(name))), ZoneInfo("UTC"))
+
+
+@lru_cache(maxsize=256)
+def _zone(name: str) -> ZoneInfo | None:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+@lru_cache(maxsize=1)
+def _one_zone_countries() -> dict[str, ZoneInfo]:
+    """Calling code -> its zone, for countries whose every number has the same single timezone."""
+    from phonenumbers.tzdata import TIMEZONE_DATA
+
+    codes = set(map(str, phonenumbers.COUNTRY_CODE_TO_REGION_CODE))
+    entries: dict[str, list[str]] = {}
+    for prefix in TIMEZONE_DATA:
+        code = next((prefix[:n] for n in (1, 2, 3) if prefix[:n] in codes), "")
+        entries.setdefault(code, []).append(prefix)
+    found = {}
+    for code, prefixes in entries.items():
+        zones = TIMEZONE_DATA[prefixes[0]]
+        if code and prefixes == [code] and len(zones) == 1 and (zone := _zone(zones[0])):
+            found[code] = zone
+    return found
