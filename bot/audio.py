@@ -13,10 +13,11 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Container, Iterable, Iterator, Mapping
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Protocol
 
 import yaml
 
@@ -88,7 +89,7 @@ def audio_dir(content_dir: str | Path, lang: str) -> Path:
     return Path(content_dir) / lang / AUDIO
 
 
-def _scan(folder: Path) -> dict[str, tuple[str, float]]:
+def scan(folder: Path) -> dict[str, tuple[str, float]]:
     """clip id -> (file name, mtime) of the recordings in a folder (mp3 preferred over wav)."""
     found: dict[str, tuple[str, float]] = {}
     try:
@@ -112,7 +113,7 @@ def _mtime(path: Path) -> float:
 
 @lru_cache(maxsize=64)
 def _cached_scan(folder: str, mtime: float) -> dict[str, tuple[str, float]]:
-    return _scan(Path(folder))
+    return scan(Path(folder))
 
 
 def recordings(folder: Path) -> dict[str, tuple[str, float]]:
@@ -131,6 +132,19 @@ def locate(content_dir: str | Path, lang: str, clip_id: str) -> Found | None:
     return Found(fake / hit[0], placeholder=True) if hit else None
 
 
+class Finder(Protocol):
+    """What knows which file plays a clip without asking the disk (bot/audio_library.Library)."""
+
+    def find(self, lang: str, clip_id: str) -> Found | None: ...
+
+
+def _finder(where: str | Path | Finder) -> Callable[[str, str], Found | None]:
+    """A content folder is asked directly (commands); a Library answers from its listing (the voice line)."""
+    if isinstance(where, (str, Path)):
+        return lambda lang, clip_id: locate(where, lang, clip_id)
+    return where.find
+
+
 def url_path(lang: str, found: Found) -> str:
     """Where the app serves a clip's file (see bot/channels/voice.py)."""
     return f"/audio/{lang}/placeholder/{found.name}" if found.placeholder else f"/audio/{lang}/{found.name}"
@@ -145,12 +159,16 @@ class Piece:
     lang: str = ""
 
 
-def clip_url(content_dir: str | Path, clip: Clip, base: str, cdn: str = "") -> str:
+def clip_url(where: str | Path | Finder, clip: Clip, base: str, cdn: str = "") -> str:
     """The URL a provider fetches a clip's recording (or placeholder) from; "" when it has none.
 
-    A CDN (AUDIO_BASE_URL) mirrors the recordings of a release; placeholders exist only on this machine.
+    `where`: the content folder, or the process's Library of it (bot/audio_library.py). A CDN
+    (AUDIO_BASE_URL) mirrors the recordings of a release; placeholders exist only on this machine.
     """
-    found = locate(content_dir, clip.lang, clip.id)
+    return _url(_finder(where)(clip.lang, clip.id), clip, base, cdn)
+
+
+def _url(found: Found | None, clip: Clip, base: str, cdn: str) -> str:
     if found is None:
         return ""
     if cdn and not found.placeholder:
@@ -158,16 +176,18 @@ def clip_url(content_dir: str | Path, clip: Clip, base: str, cdn: str = "") -> s
     return base.rstrip("/") + url_path(clip.lang, found)
 
 
-def pieces(content_dir: str | Path, clips: Iterable[Clip], speaks: Container[str], base: str,
+def pieces(where: str | Path | Finder, clips: Iterable[Clip], speaks: Container[str], base: str,
            cdn: str = "") -> tuple[list[Piece], list[Clip]]:  # fmt: skip
     """Each clip as its recording's URL or words to say (consecutive words in one language said at once).
 
-    Returns the pieces and the clips left out: no recording, and no voice in `speaks` for their language.
+    `where`: the content folder, or the process's Library of it (bot/audio_library.py). Returns the
+    pieces and the clips left out: no recording, and no voice in `speaks` for their language.
     """
+    find = _finder(where)
     found: list[Piece] = []
     missing: list[Clip] = []
     for clip in clips:
-        url = clip_url(content_dir, clip, base, cdn)
+        url = _url(find(clip.lang, clip.id), clip, base, cdn)
         if url:
             found.append(Piece(url=url))
         elif clip.lang in speaks:
