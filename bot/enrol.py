@@ -7,7 +7,7 @@ send job that moved the family meanwhile. STOP and danger signs keep their prece
 opted-out person or a text describing an emergency goes to the menu engine.
 
 `forget` erases a person: profile, conversation, subscriptions, registrations, invitations,
-group memberships; their entries in the message log stay, for the figures, under an alias.
+group memberships, the questions they asked; their entries in the message log stay, for the figures, under an alias.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from bot.menu import Answer, Event, Profile, Session
 from bot.schedule import Registration, Series
 from bot.store import Loaded, Op, Registrations, Write
 from bot.store.log import redact
+from bot.store.questions import Questions
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -109,4 +110,5 @@ def forget(svc: Services, phone: str) -> None:
         pipe.execute_command(op.command, op.key, *op.args)
     pipe.execute()
     Registrations(store).erase(phone)  # with the figures by stage it counted in
+    Questions(store, int(svc.config["QUESTION_RETENTION_DAYS"])).erase_person(phone)
     redact(store, phone, f"forgotten-{uuid.uuid4().hex[:12]}")

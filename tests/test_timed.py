@@ -268,3 +268,19 @@ def test_a_field_worker_registers_a_baby_that_counts_only_after_the_familys_yes(
     assert "is registered" in recorded(config)[-1]["body"]
     got = run(svc, config, UGANDA, today, 10)
     assert got == expected(svc, plan(svc, Series.BABY, born, today), today + timedelta(days=9))
+
+
+def test_forget_also_erases_the_questions_they_asked_and_keeps_others(svc, client):
+    from bot.store.questions import Questions
+
+    questions = Questions(svc.store, 90)
+    asker, other = Phone(client, UGANDA), Phone(client, "+256712345679")
+    asker.text("is it safe to breastfeed when I have malaria")
+    asker.text("how often should my baby be weighed at the clinic")
+    other.text("what should I feed my baby after six months")
+    assert {q["phone"] for q in questions.open()} == {UGANDA, "+256712345679"} and len(questions.open()) == 3
+    asker.text("FORGET")
+    asker.text("YES")
+    assert [q["phone"] for q in questions.open()] == ["+256712345679"]
+    assert svc.store.redis.zcard(svc.store.keys.questions_asked()) == 1
+    assert questions.erase_person("+256700000000") == 0

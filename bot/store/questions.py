@@ -108,6 +108,22 @@ class Questions:
         total, urgent = self.counts()
         return Figures(list(per_day.items()), statistics.median(waits) if waits else None, total, urgent)
 
+    def erase_person(self, phone: str, chunk: int = 1000) -> int:
+        """Delete every kept question `phone` asked (FORGET); how many. Reads the kept questions a chunk
+        at a time (there is no index by person: this is rare, and bounded by the retention)."""
+        asked, erased, start = self.keys.questions_asked(), 0, 0
+        while ids := [i.decode() for i in self.redis.zrange(asked, start, start + chunk - 1)]:
+            theirs = [i for i, d in zip(ids, self._documents(ids), strict=True) if d and d.get("phone") == phone]
+            if theirs:
+                pipe = self.redis.pipeline(transaction=True)
+                pipe.delete(*[self.keys.question(i) for i in theirs])
+                pipe.zrem(self.keys.questions_open(), *theirs)
+                pipe.zrem(asked, *theirs)
+                pipe.execute()
+                erased += len(theirs)
+            start += chunk - len(theirs)
+        return erased
+
     def _documents(self, ids: list[str]) -> list[dict | None]:
         if not ids:
             return []
