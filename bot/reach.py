@@ -3,8 +3,9 @@
 A person who last wrote on WhatsApp gets WhatsApp: free text inside the 24-hour window, the
 language's approved template outside it (bot/whatsapp.py decides). When WhatsApp refuses
 (the number is not on WhatsApp, the template was refused) the message goes by SMS, once,
-and both attempts are in the log. Everyone else, and every reply, goes by SMS (bot/outbound.py).
-Used by RQ jobs only, like bot/outbound.py.
+and both attempts are in the log: at once when Twilio refuses the send, or when a status
+callback reports the refusal later (bot/refusals.py). Everyone else, and every reply, goes by
+SMS (bot/outbound.py). Used by RQ jobs only, like bot/outbound.py.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from bot.providers import Outcome, SendResult
 from bot.providers.twilio import NOT_ON_WHATSAPP, TEMPLATE_REFUSED
 from bot.store import LogEntry, Sends
 from bot.store.channels import last_channel, set_channel, whatsapp_in
+from bot.store.fallbacks import Fallbacks
 from bot.whatsapp import Route, Sender
 
 if TYPE_CHECKING:
@@ -92,6 +94,11 @@ def try_whatsapp(svc: Services, phone: str, body: str, *, kind: str, meta: Mappi
         # Only STOP reaches across channels: a number WhatsApp does not know can still get SMS.
         Sends(svc.store).record(phone, entry, result.provider_id, opted_out=result.outcome is Outcome.OPTED_OUT)
     if not fall_back:
+        if result.outcome is Outcome.SENT and result.provider_id:
+            # Accepted is not delivered: a status callback may yet say WhatsApp refused it (bot/refusals.py).
+            Fallbacks(svc.store).keep(result.provider_id, {"phone": phone, "body": body, "kind": kind,
+                                                           "topic": meta.get("topic", ""),
+                                                           "message": meta.get("message", "")})  # fmt: skip
         return result, {}
     if result.code in NOT_ON_WHATSAPP:
         # Until they write on WhatsApp again, their messages go by SMS (their next message sets it back).
