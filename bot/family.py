@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from bot.schedule import Kind, Planned, Registration, Schedule, Series, plan
 
@@ -146,8 +146,9 @@ class Codebook:
         """From (chapter, number, id) of every key message."""
         return cls({mid: (ch - 1) * 16 + n - 1 for ch, n, mid in messages if 1 <= ch <= 16 and 1 <= n <= 16})
 
-    @property
+    @cached_property
     def ids(self) -> dict[int, str]:
+        """Bit number -> key message id (computed once: every decode reads it)."""
         return {b: m for m, b in self.bits.items()}
 
 
@@ -177,8 +178,12 @@ def decode(value: str, book: Codebook) -> Family:
         enrolments = tuple(_enrolment(r) for r in regs.split(",") if r)
         mask, *extra = sent.split("~")
         bits = int(mask, 16) if mask else 0
-        ids = book.ids
-        facts = {ids[b] for b in ids if bits >> b & 1} | set(extra)
+        ids, facts = book.ids, set(extra)
+        while bits:  # only the bits that are set: a family has been sent a few dozen of ~200
+            low = bits & -bits
+            if (b := low.bit_length() - 1) in ids:
+                facts.add(ids[b])
+            bits ^= low
         return Family(enrolments, frozenset(facts), _day(last) if last else None)
     except (ValueError, KeyError):
         return Family()

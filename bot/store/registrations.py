@@ -60,7 +60,9 @@ redis.call('ZREM', KEYS[2], ARGV[1])
 # sets their real next time (or a crashed job's phones come back when the lease ends).
 _LEASE = """
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
-for _, phone in ipairs(due) do redis.call('ZADD', KEYS[1], 'XX', ARGV[3], phone) end
+local args = {}  -- one ZADD for the batch (unpack takes up to 8,000 values: batches of up to 4,000)
+for _, phone in ipairs(due) do args[#args + 1] = ARGV[3]; args[#args + 1] = phone end
+if #args > 0 then redis.call('ZADD', KEYS[1], 'XX', unpack(args)) end
 return due
 """
 
