@@ -36,6 +36,15 @@ def test_our_helpline_replies_fit_in_every_language():
     assert overflowing(ROOT / "messages") == []
 
 
+def test_a_message_sent_in_english_is_judged_in_english():
+    """Under CONTENT_REQUIRE_REVIEW an unreviewed translation is replaced by the English text: no
+    translator could shorten it in hi/ or fr/, and English's own check already holds it
+    (what a Hindi family then gets is tests/test_helpline_reply.py's)."""
+    catalog, problems = content.check(ROOT / "messages", require_review=True)
+    assert catalog.language("hi").topic("child-protection").messages[0].lang == "en"
+    assert [str(p) for p in problems if WAITS in p.message] == []
+
+
 def test_a_long_detail_is_named_by_file_and_message(folder):
     """Hindi is held to India's numbers only, and still to them: one sentence more and the helpline waits."""
     hi = folder / "hi" / "12-child-protection.yaml"

@@ -6,6 +6,7 @@ import pytest
 
 from bot import content, menu, segments
 from bot.content import Helpline, KeyMessage, Topic
+from bot.engine import Engine
 from bot.menu import Event, Profile, Session, State
 from bot.navigation import Move, Show
 from bot.render.sms import SmsRenderer
@@ -72,3 +73,29 @@ def test_without_a_helpline_the_fullest_forms_are_unchanged():
     """The safety net only ever removes decoration from a helpline reply."""
     sent, _ = render(Show.MESSAGE, "en", short="Wash hands with soap.", helpline=None)
     assert sent == "T 1/1: Wash hands with soap.\nMORE=why. NEXT=next. MENU".replace("\n", " ")
+
+
+UNREVIEWED = content.load(ROOT / "messages", require_review=True)  # no translation signed off: English texts
+
+
+@pytest.mark.parametrize(("lang", "country"), [("hi", "IN"), ("hi", "XX"), ("fr", "SN"), ("sw", "KE")])
+def test_an_english_fallback_still_ends_with_the_helpline_now(lang, country):
+    """Under CONTENT_REQUIRE_REVIEW a Hindi family reads the English text with Hindi words around it,
+    a mix the content check does not measure: every child-protection reply, short and detail,
+    still sends the helpline now, nothing of the reply behind MORE."""
+    engine = Engine(UNREVIEWED, SMS, menu.Context(country_languages=(("IN", "hi"), ("SN", "fr"), ("KE", "sw"))))
+    language, profile = UNREVIEWED.language(lang), Profile(lang=lang, country=country)
+    h = UNREVIEWED.helpline(country)
+    expected = line(lang, h if h.child else None)
+    topics = language.topics
+    answer = engine.answer_text(Session(State.MENU), profile, str(topics.index(language.topic("child-protection")) + 1))
+    for m in language.topic("child-protection").messages:
+        assert m.lang == "en", "the fallback this test is about"
+        detail = engine.answer_text(answer.session, profile, "MORE")
+        for reply, text in ((answer, m.short), (detail, m.detail)):
+            assert len(reply.parts) <= 3 and not reply.session.pending, (m.id, reply.parts)
+            parts = [p.split(" ", 1)[1] for p in reply.parts] if len(reply.parts) > 1 else reply.parts
+            sent = " ".join(segments.smart_encode(" ".join(parts)).split())
+            assert sent.endswith(expected), (m.id, reply.parts)
+            assert " ".join(segments.smart_encode(text).split()) in sent, (m.id, reply.parts)
+        answer = engine.answer_text(detail.session, profile, "NEXT")

@@ -72,9 +72,16 @@ def reaches(text: str, lang: Language, max_parts: int = MAX_PARTS, budget: int =
 
 
 def replies(lang: Language, topic: Topic, help_line: str) -> Iterable[tuple[str, str, str]]:
-    """(message id, which reply, its SMS text) with the smallest decoration that still keeps the hint."""
+    """(message id, which reply, its SMS text) with the smallest decoration that still keeps the hint.
+
+    Only the messages written in this language: one it lacks (or, under CONTENT_REQUIRE_REVIEW,
+    has not had signed off) is the English text, judged with English, and a translator could
+    not shorten it here; sent with this language's words it is the renderer's to fit.
+    """
     texts = lang.texts
     for n, m in enumerate(topic.messages, 1):
+        if m.lang != lang.code:
+            continue
         short = texts["message_short"].format_map(_Blank(n=n, total=len(topic.messages), short=m.short))
         yield m.id, "short", f"{short}\n{texts['message_hint_short']}\n{help_line}"
         yield m.id, "detail", f"{m.detail}\n{texts['detail_hint']}\n{help_line}"
