@@ -86,6 +86,8 @@ def run_worker(config) -> subprocess.Popen:
     env = {**os.environ, "REDIS_URL": config["REDIS_URL"], "REDIS_PREFIX": config["REDIS_PREFIX"],
            "SMS_PROVIDER": "record", "SMS_RECORD_PATH": config["SMS_RECORD_PATH"], "SMS_MPS": "0",
            "BROADCAST_QUIET_HOURS": config["BROADCAST_QUIET_HOURS"], "FACTSBOT_ENV": "production",
+           # production refuses a Redis that keeps nothing on disk (bot/persistence.py); the suite's is one
+           "ALLOW_VOLATILE_REDIS": str(config["ALLOW_VOLATILE_REDIS"]).lower(),
            "LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT)}  # fmt: skip
     return subprocess.Popen([sys.executable, "-m", "bot.cli", "worker", "--burst"], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
