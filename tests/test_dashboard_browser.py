@@ -152,15 +152,14 @@ def test_an_operator_day_in_the_browser(page, services, client, config):
     expect(page.locator("h1")).to_have_text("Broadcasts")
     bar = page.locator(".progress").first
     expect(bar.locator(".percent")).to_have_text("0%")
-    worker = run_worker(config)
-    try:
-        expect(bar.locator(".percent")).to_have_text("100%", timeout=60_000)  # moved by polling, no reload
-        expect(bar.locator('[data-figure="sent"]')).to_have_text("3")
-        _, errors = worker.communicate(timeout=60)
-    finally:
-        if worker.poll() is None:
-            worker.kill()
-            worker.communicate()
+    with run_worker(config) as worker:  # closes its stderr pipe and waits for it, even when the page fails
+        try:
+            expect(bar.locator(".percent")).to_have_text("100%", timeout=60_000)  # moved by polling, no reload
+            expect(bar.locator('[data-figure="sent"]')).to_have_text("3")
+            _, errors = worker.communicate(timeout=60)
+        finally:
+            if worker.poll() is None:
+                worker.kill()
     assert worker.returncode == 0, errors.decode()
     assert sorted(s["to"] for s in recorded(config) if s.get("broadcast_id")) == VILLAGE
     shot(page, "broadcasts")
