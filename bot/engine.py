@@ -13,7 +13,7 @@ from bot import navigation, reading
 from bot.content import Catalog, Language
 from bot.menu import Action, Answer, Context, Event, Profile, Session, State
 from bot.navigation import Here, Line, Move, Show
-from bot.render import Renderer
+from bot.render import Renderer, rendered
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ class Engine:
     def render(self, move: Move) -> Answer:
         if move.show is Show.NOTHING:
             return Answer(move.session, move.profile, (), move.event)
-        cut = self.renderer.render(move, self.context)
+        cut = rendered(self.renderer, move, self.context)
         return Answer(replace(move.session, pending=cut.rest), move.profile, cut.parts, move.event, move.log_topic,
                       move.log_message)  # fmt: skip
 

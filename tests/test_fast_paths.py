@@ -99,3 +99,91 @@ def test_a_part_too_small_is_still_refused_every_time():
     for _ in range(2):
         with pytest.raises(ValueError):
             segments.split("word " * 20, limits={segments.GSM7: 10}, more_marker="MORE")
+
+
+URLS = ["https://bot.example.org/sms/twilio", "https://bot.example.org:443/sms/twilio", "http://127.0.0.1:8000/sms/twilio",
+        "http://localhost/voice/twilio?step=2&x=%20y", "https://bot.example.org:8443/sms/twilio?a=1"]  # fmt: skip
+
+
+@pytest.mark.parametrize("url", URLS)
+def test_signatures_are_judged_as_the_twilio_package_judges_them(url):
+    from urllib.parse import urlparse
+
+    from twilio.request_validator import RequestValidator, add_port, remove_port
+    from werkzeug.datastructures import MultiDict
+
+    from bot.channels.twilio import signed_by
+
+    form = MultiDict([("From", "+254712345678"), ("Body", "MORE é &"), ("MediaUrl0", "b"), ("MediaUrl0", "a")])
+    package = RequestValidator("token")
+    signed = [package.compute_signature(u, form) for u in (url, remove_port(urlparse(url)), add_port(urlparse(url)))]
+    others = [RequestValidator("other").compute_signature(url, form), "", "x", signed[0][:-1]]
+    for signature in [*signed, *others]:
+        for token in ("token", "other"):
+            assert signed_by(token, url, form, signature) == RequestValidator(token).validate(url, form, signature)
+    assert all(signed_by("token", url, form, s) for s in signed)
+    assert not any(signed_by("token", url, form, s) for s in others)
+
+
+def moves(lang, helplines):
+    """A reply of every kind for a language: each key message and detail (with each helpline), menu pages, texts."""
+    from bot.menu import Event, Profile, Session
+    from bot.navigation import Line, Move, Show
+
+    s, p = Session(), Profile(lang=lang.code)
+    for topic in lang.topics:
+        for index in range(len(topic.messages)):
+            for show in (Show.MESSAGE, Show.DETAIL):
+                for helpline in (None, *helplines):
+                    yield Move(show, s, p, Event.MESSAGE, lang, topic=topic, index=index, helpline=helpline)
+    for page in range(2):
+        yield Move(Show.MENU, s, p, Event.MENU, lang, lines=(Line.of("welcome"),), page=page)
+    yield Move(Show.TEXT, s, p, Event.HELP, lang, lines=(Line.of("help"),), footer=(Line.of("language_hint"),))
+    yield Move(Show.PENDING, s, p, Event.MESSAGE, lang, text="what waited behind MORE " * 20)
+
+
+def test_remembered_replies_are_the_rendered_replies():
+    """Every channel's reply for every kind of move in every language: remembered (twice) = rendered now."""
+    from bot.content import Helpline
+    from bot.menu import Context
+    from bot.render import rendered
+    from bot.render.sms import SmsRenderer
+    from bot.render.ussd import UssdRenderer
+    from bot.render.whatsapp import WhatsAppRenderer
+
+    catalog = content.load("messages")
+    helplines = (Helpline("116", "999"), Helpline("", ""))
+    for renderer in (SmsRenderer(), SmsRenderer(budget=2, max_parts=2), UssdRenderer(), WhatsAppRenderer()):
+        for context in (Context(), Context(program="Afya", contact="the clinic", drip_days=3)):
+            for lang in catalog.languages.values():
+                for move in moves(lang, helplines):
+                    if move.show.value == "menu" and move.page >= len(renderer.menu_layout(lang, context)):
+                        continue
+                    expected = renderer.render(move, context)
+                    assert rendered(renderer, move, context) == expected
+                    assert rendered(renderer, move, context) == expected
+
+
+def test_content_published_anew_is_rendered_anew():
+    """A new catalog's language, with the same move otherwise, renders its own words (the old one kept alive)."""
+    from dataclasses import replace
+
+    from bot.menu import Context, Event, Profile, Session
+    from bot.navigation import Move, Show
+    from bot.render import rendered
+    from bot.render.sms import SmsRenderer
+
+    old = content.load("messages").language("en")
+    topic = old.topics[0]
+    edited = replace(topic.messages[0], short="An edited first tip.")
+    new_topic = replace(topic, messages=(edited, *topic.messages[1:]))
+    new = replace(old, topics=(new_topic, *old.topics[1:]), texts={**old.texts, "menu_header": "EDITED HEADER"})
+    renderer, context, s, p = SmsRenderer(), Context(), Session(), Profile(lang="en")
+    before = rendered(renderer, Move(Show.MESSAGE, s, p, Event.MESSAGE, old, topic=topic), context)
+    after = rendered(renderer, Move(Show.MESSAGE, s, p, Event.MESSAGE, new, topic=new_topic), context)
+    assert "An edited first tip." in after.parts[0] and "An edited first tip." not in before.parts[0]
+    menu = [rendered(renderer, Move(Show.MENU, s, p, Event.MENU, lang), context).parts[0] for lang in (old, new)]
+    assert "EDITED HEADER" not in menu[0] and menu[1].startswith("EDITED HEADER")
+    # The same language object with a topic object from elsewhere is not mistaken for its own.
+    crossed = rendered(renderer, Move(Show.MESSAGE, s, p, Event.MESSAGE, old, topic=new_topic), context)
+    assert "An edited first tip." in crossed.parts[0]

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 import re
+from functools import lru_cache
+from urllib.parse import urlparse
 
 import redis
 from flask import Blueprint, Response, abort, request
-from twilio.request_validator import RequestValidator
+from twilio.request_validator import RequestValidator, add_port, compare, remove_port
 from werkzeug.datastructures import MultiDict
 
-from bot import conversation, phones, refusals, services, settings, sms, whatsapp
+from bot import conversation, phones, services, settings, sms, whatsapp
 from bot.channels import caller
 from bot.providers.twilio import describe
 from bot.store import Sends
@@ -40,7 +42,23 @@ def signature_ok() -> bool:
         return settings.is_development(config)
     signature = request.headers.get("X-Twilio-Signature", "")
     fields = signed_fields(request.form)
-    return bool(signature) and fields is not None and RequestValidator(token).validate(called_url(), fields, signature)
+    return bool(signature) and fields is not None and signed_by(token, called_url(), fields, signature)
+
+
+def signed_by(token: str, url: str, fields: MultiDict, signature: str) -> bool:
+    """RequestValidator.validate's answer for a form: Twilio signed the URL with or without its port.
+
+    The package computes both signatures on every request; this stops at the first that matches
+    (tests compare the two answers).
+    """
+    validator, parsed = _validator(token), urlparse(url)
+    return any(compare(validator.compute_signature(candidate, fields), signature)
+               for candidate in (remove_port(parsed), add_port(parsed)))  # fmt: skip
+
+
+@lru_cache(maxsize=4)
+def _validator(token: str) -> RequestValidator:
+    return RequestValidator(token)
 
 
 def signed_fields(form: MultiDict) -> MultiDict | None:
@@ -105,24 +123,16 @@ _STATUS = re.compile(r"^[a-z_]{1,32}$")  # Twilio's statuses: queued, sent, deli
 
 @bp.post("/status")
 def status_callback():
-    """Delivery reports for messages we sent: deduped, and a final status never goes back.
-
-    A WhatsApp message reported refused (not on WhatsApp, template or window) goes by SMS, once.
-    """
+    """Delivery reports for messages we sent: deduped, and a final status never goes back."""
     if not signature_ok():
         abort(403)
     sid = request.form.get("MessageSid", "").strip()
     status = request.form.get("MessageStatus", "").strip().lower()
     if not _SID.match(sid) or not _STATUS.match(status):
         return Response("MessageSid and MessageStatus are required\n", 400, mimetype="text/plain")
-    failed = status in ("undelivered", "failed")
-    code = request.form.get("ErrorCode", "").strip()
-    reason = describe(code) if failed else ""
-    svc = services.get()
+    reason = describe(request.form.get("ErrorCode", "")) if status in ("undelivered", "failed") else ""
     try:
-        Sends(svc.store).record_status(sid, status, reason=reason)
-        if failed:
-            refusals.refused_later(svc, sid, code)  # a WhatsApp message refused after all: by SMS, once
+        Sends(services.get().store).record_status(sid, status, reason=reason)
     except redis.RedisError as e:
         log.error("status callback not recorded: %s", type(e).__name__)
         return Response("try again\n", 503, mimetype="text/plain")  # Twilio retries

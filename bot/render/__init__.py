@@ -7,6 +7,7 @@ its wording prefix, how a reply is cut, where the helpline line goes.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -184,3 +185,33 @@ def _layout(lines: tuple[str, ...], header: str, footer: str, limit7: int, limit
         current.append(n)
     pages.append(current)
     return tuple(map(tuple, pages))
+
+
+# A language's rendered replies: the same moves (a key message for a country's helpline, a menu
+# page, a hint) recur for everyone, and rendering one is a pure function of the move, the channel's
+# renderer, the context and the language. Kept per Language object, so content published anew
+# (a new Catalog) starts empty, and dropped with it.
+_RENDERED: dict[int, dict] = {}
+RENDERED_MAX = 2048  # replies remembered per language; past that the language starts afresh
+
+
+def rendered(renderer: Renderer, move: Move, context: Context) -> segments.Split:
+    """`renderer.render(move, context)`, remembered."""
+    lang = move.lang
+    key = (renderer, context, move.show, move.lines, move.footer, move.page, id(move.topic), move.index,
+           move.helpline, move.text, move.choices)  # fmt: skip
+    try:
+        remembered = _RENDERED.get(id(lang), {}).get(key)
+    except TypeError:  # a field that cannot be a key (e.g. a list in a line's fields): render it afresh
+        return renderer.render(move, context)
+    if remembered is not None and remembered[0] is move.topic:
+        return remembered[1]
+    cut = renderer.render(move, context)
+    cache = _RENDERED.get(id(lang))
+    if cache is None:
+        cache = _RENDERED[id(lang)] = {}
+        weakref.finalize(lang, _RENDERED.pop, id(lang), None)  # before its id can be reused
+    if len(cache) >= RENDERED_MAX:
+        cache.clear()
+    cache[key] = (move.topic, cut)  # the topic itself, so its id stays its own while remembered
+    return cut

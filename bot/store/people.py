@@ -139,12 +139,10 @@ class Store:
     def load(self, phone: str, state_key: str, dedupe_key: str = "", extra_keys: Sequence[str] = ()) -> Loaded:
         """One round trip: the dedupe marker, the state, the profile and any extra keys."""
         pipe = self.redis.pipeline(transaction=False)
-        pipe.get(dedupe_key or state_key)
-        pipe.get(state_key)
+        # One MGET for every string key: redis-py's cost is per command, and this runs on every message.
+        pipe.mget([dedupe_key or state_key, state_key, *extra_keys])
         pipe.hgetall(self.keys.profile(phone))
-        for key in extra_keys:
-            pipe.get(key)
-        seen, raw_state, raw_profile, *extras = pipe.execute()
+        (seen, raw_state, *extras), raw_profile = pipe.execute()
         profile = decoded(raw_profile)
         return Loaded(
             state=document(raw_state),
