@@ -2,8 +2,7 @@
 
 It lists the recordings once: one copied in later plays after the next listing, not before. The
 listing is renewed every AUDIO_RESCAN_SECONDS and whenever content is published (in this process
-or another); until then a call keeps the text-to-speech it had. Real files, real Redis. Its TwiML
-is written directly, byte for byte as the twilio package writes it.
+or another); until then a call keeps the text-to-speech it had. Real files, real Redis.
 """
 
 from __future__ import annotations
@@ -11,11 +10,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from flask import Flask
-from twilio.twiml.voice_response import Gather, VoiceResponse
 
-from bot.audio import TWILIO_TTS, Piece
-from bot.channels.voice import GATHER_SECONDS, twiml
 from bot.settings import ROOT
 from tests.conftest import BASE_URL
 from tests.test_voice import CALLERS, TwilioCall
@@ -79,39 +74,3 @@ def test_prompt_wording_is_read_with_the_listing_and_the_engine_built_once_per_l
     svc.audio.listed_at -= 3600
     assert welcome(app).startswith("say:en-GB:Hello there.")
     assert svc.voice_engine() is not engine
-
-
-def twilio_package(found: list[Piece], hangup: bool, path: str) -> str:
-    """The same TwiML built with the twilio package's VoiceResponse."""
-    response = VoiceResponse()
-    target = response
-    if not hangup:
-        target = Gather(input="dtmf", num_digits=1, timeout=GATHER_SECONDS, action=path, method="POST",
-                        action_on_empty_result=True)  # fmt: skip
-    for piece in found:
-        if piece.url:
-            target.play(piece.url)
-        else:
-            language, name = TWILIO_TTS[piece.lang]
-            target.say(piece.text, language=language, voice=name)
-    if hangup:
-        response.hangup()
-    else:
-        response.append(target)
-    return str(response)
-
-
-PIECES = [
-    Piece(text='Welcome. Fever & cough? Press <1> "now".\nThen\t2.', lang="en"),
-    Piece(url='https://cdn.example.org/fb/en/prompt-welcome.mp3?a=1&b="2"'),
-    Piece(text="Bienvenue. L'eau propre évite la diarrhée.", lang="fr"),
-    Piece(text="नमस्ते। बुखार हो तो आज ही जाँच कराएँ।", lang="hi"),
-    Piece(url="http://localhost/audio/sw/placeholder/prompt-welcome.wav"),
-]
-
-
-@pytest.mark.parametrize("hangup", [False, True])
-@pytest.mark.parametrize("found", [PIECES, PIECES[:1], []])
-def test_the_twiml_is_the_twilio_packages_byte_for_byte(hangup, found):
-    with Flask(__name__).test_request_context("/voice/twilio"):
-        assert twiml(found, hangup).get_data(as_text=True) == twilio_package(found, hangup, "/voice/twilio")
