@@ -95,7 +95,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / "export.jsonl"
             started, cpu = time.perf_counter(), time.process_time()
-            with open(path, "w", encoding="ascii") as f:
+            with open(path, "wb") as f:
                 written = backup.export(store_for(url, source), f)
             exported, export_cpu = time.perf_counter() - started, time.process_time() - cpu
             rss_export = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -19,9 +19,9 @@ def export_command(out: str, with_log: bool) -> None:
 
     store = deployment_services().store
     if out == "-":
-        written = backup.export(store, sys.stdout, with_log=with_log)
+        written = backup.export(store, sys.stdout.buffer, with_log=with_log)
     else:
-        with open(out, "w", encoding="ascii") as f:
+        with open(out, "wb") as f:
             written = backup.export(store, f, with_log=with_log)
     click.echo("exported " + _summary(written), err=True)
 

@@ -7,22 +7,27 @@ Bytes that are not UTF-8 survive the trip (surrogate escapes, written as \\u esc
 
 from __future__ import annotations
 
+import io
 import json
 import time
 from collections import Counter
 from collections.abc import Iterator
-from operator import methodcaller
-from typing import TYPE_CHECKING, TextIO
+from math import isfinite
+from operator import itemgetter, methodcaller
+from typing import IO, TYPE_CHECKING
 
+import orjson
 import redis
 
-from bot.backup.nouns import FORMAT, FORMAT_VERSION, NOUNS, Classifier, Noun, Part
+from bot.backup import wire
+from bot.backup.nouns import FORMAT, FORMAT_VERSION, NOUNS, KeyMatcher, Noun, Part
 
 if TYPE_CHECKING:
     from bot.store import Store
 
-BATCH = 1000  # keys per pipeline
+BATCH = 2000  # small keys per round trip
 CHUNK = 1000  # members per line of a big key
+BIG_SCAN = 10 * CHUNK  # members asked of the server at a time (then cut into lines of CHUNK)
 SCAN_COUNT = 10_000
 
 
@@ -30,85 +35,94 @@ def text(raw: bytes) -> str:
     return raw.decode("utf-8", "surrogateescape")
 
 
-def export(store: Store, out: TextIO, *, with_log: bool = False) -> Counter:
-    """Write the export to `out`; returns lines written per noun."""
+def dumps(record: dict) -> bytes:
+    """One line. orjson, except for what it cannot write as the format wants: text that was not
+    UTF-8 (surrogate escapes) and infinite scores (orjson would write null)."""
+    try:
+        if record.get("type") != "zset" or all(map(isfinite, map(itemgetter(1), record["value"]))):
+            return orjson.dumps(record)
+    except orjson.JSONEncodeError:
+        pass
+    return json.dumps(record).encode()
+
+
+def export(store: Store, out: IO, *, with_log: bool = False) -> Counter:
+    """Write the export to `out` (a binary or text stream); returns lines written per noun."""
+    write = (lambda b: out.write(b.decode())) if isinstance(out, io.TextIOBase) else out.write  # noqa: E731
     nouns = tuple(n for n in NOUNS if with_log or not n.log)
-    classify = Classifier(nouns)
-    counts = Counter(noun.name for _, noun, _ in _keys(store, classify))
+    classify = KeyMatcher(store.keys.prefix, nouns)
+    counts = Counter(noun.name for batch in _keys(store, classify) for _, noun, _ in batch)
     header = {"format": FORMAT, "version": FORMAT_VERSION, "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ",
               time.gmtime()), "prefix": store.keys.prefix, "with_log": with_log, "keys": dict(counts)}  # fmt: skip
-    out.write(json.dumps(header) + "\n")
+    write(dumps(header) + b"\n")
     written: Counter = Counter()
-    batch: list[tuple[str, Noun, Part]] = []
-    for item in _keys(store, classify):
-        if item[2].big:
-            for line in _big(store, *item):
-                out.write(line)
-                written[item[1].name] += 1
-            continue
-        batch.append(item)
-        if len(batch) >= BATCH:
-            _small(store, batch, out, written)
-            batch = []
-    _small(store, batch, out, written)
-    out.write(json.dumps({"end": True, "lines": dict(written)}) + "\n")
+    small: list[tuple[bytes, Noun, Part]] = []
+    for batch in _keys(store, classify):
+        for item in batch:
+            if item[2].big:
+                _big(store, *item, write, written)
+            else:
+                small.append(item)
+        while len(small) >= BATCH:
+            write(_small(store, small[:BATCH], written))
+            small = small[BATCH:]
+    write(_small(store, small, written))
+    write(dumps({"end": True, "lines": dict(written)}) + b"\n")
     return written
 
 
-def _keys(store: Store, classify: Classifier) -> Iterator[tuple[str, Noun, Part]]:
+def _keys(store: Store, classify: KeyMatcher) -> Iterator[list[tuple[bytes, Noun, Part]]]:
+    """Exported keys (raw, with the prefix), a SCAN batch at a time."""
     prefix = store.keys.prefix
     match = "".join("\\" + c if c in "*?[]\\" else c for c in prefix) + "*"
-    for raw in store.redis.scan_iter(match=match, count=SCAN_COUNT):
-        key = text(raw)[len(prefix) :]
-        found = classify(key)
-        if found:
-            yield key, found[0], found[1]
+    cursor = 0
+    while True:
+        cursor, raws = store.redis.scan(cursor, match=match, count=SCAN_COUNT)
+        yield [(raw, *found) for raw, found in zip(raws, map(classify, raws), strict=True) if found]
+        if cursor == 0:
+            return
 
 
-# One script call per batch of small keys: type, time to live and value of each (redis-py's
-# per-command cost, not the server's, is what limits an export of a million keys).
-# KEYS: the batch. Returns per key {type, pttl, value} (value: bulk, or a flat array).
-_READ = """
-local out = {}
-for i, key in ipairs(KEYS) do
-  local kind = redis.call('TYPE', key)['ok']
-  local value = false
-  if kind == 'string' then value = redis.call('GET', key)
-  elseif kind == 'hash' then value = redis.call('HGETALL', key)
-  elseif kind == 'set' then value = redis.call('SMEMBERS', key)
-  elseif kind == 'zset' then value = redis.call('ZRANGE', key, 0, -1, 'WITHSCORES') end
-  out[i] = {kind, redis.call('PTTL', key), value}
-end
-return out
-"""
+# Small keys are read a command each, known from the key's part, with its time to live (a script
+# doing the same costs the server more than twice as much: its replies go through Lua tables).
+# A key deleted since the scan reads empty (Redis keeps no empty hash, set or sorted set).
+_READ = {"string": ("GET",), "hash": ("HGETALL",), "set": ("SMEMBERS",), "zset": ("ZRANGE", 0, -1, "WITHSCORES")}
 _decode = methodcaller("decode", "utf-8", "surrogateescape")
 
 
-def _small(store: Store, batch: list[tuple[str, Noun, Part]], out: TextIO, written: Counter) -> None:
-    if not batch:
-        return
-    prefix = store.keys.prefix
-    found = store.script(_READ)(keys=[prefix + key for key, _, _ in batch])
-    lines = []
-    for (key, noun, part), (kind, ttl, value) in zip(batch, found, strict=True):
-        if kind == b"none":
+def _small(store: Store, items: list[tuple[bytes, Noun, Part]], written: Counter) -> bytes:
+    """The lines of a batch of small keys, read in one round trip."""
+    commands = []
+    for raw, _, part in items:
+        commands += ((*_READ[part.type], raw), ("PTTL", raw))
+    replies = wire.run(store.redis, commands)
+    cut, lines = len(store.keys.prefix.encode()), []
+    for (raw, noun, part), value, ttl in zip(items, replies[0::2], replies[1::2], strict=True):
+        if isinstance(value, redis.ResponseError):
+            type_of = store.redis.type(raw).decode()
+            raise redis.DataError(
+                f"{text(raw[cut:])} is a {type_of}, but factsbot's export expects a {part.type} there"
+            )
+        if not value:
             continue  # deleted since the scan (an invitation that expired)
-        _check_type(key, part, kind)
         if part.type == "string":
             value = text(value)
+        elif isinstance(value, dict) or part.type == "zset" and isinstance(value[0], list):  # RESP3: pairs
+            value = _encode(part.type, value.items() if isinstance(value, dict) else value)
         else:
-            value = list(map(_decode, value))
+            value = map(_decode, value)
             if part.type == "hash":
-                value = dict(zip(value[0::2], value[1::2], strict=True))
+                value = dict(zip(value, value, strict=False))  # one iterator: name, value
             elif part.type == "zset":
-                value = [[m, float(s)] for m, s in zip(value[0::2], value[1::2], strict=True)]
-        record = {"noun": noun.name, "key": key, "type": part.type, "value": value}
+                value = [[m, float(s)] for m, s in zip(value, value, strict=False)]
+            else:
+                value = list(value)
+        record = {"noun": noun.name, "key": text(raw[cut:]), "type": part.type, "value": value}
         if ttl > 0:
             record["ttl_ms"] = ttl
-        lines.append(json.dumps(record))
+        lines.append(dumps(record))
         written[noun.name] += 1
-    if lines:
-        out.write("\n".join(lines) + "\n")
+    return b"\n".join(lines) + b"\n" if lines else b""
 
 
 def _check_type(key: str, part: Part, kind: bytes) -> None:
@@ -131,39 +145,45 @@ def _encode(kind: str, value):
     return [[text(i), {text(k): text(v) for k, v in fields.items()}] for i, fields in value]  # stream
 
 
-def _big(store: Store, key: str, noun: Noun, part: Part) -> Iterator[str]:
+def _big(store: Store, raw: bytes, noun: Noun, part: Part, write, written: Counter) -> None:
     """A big key as lines of up to CHUNK members, numbered from 0 (a list's part 0 replaces it on import)."""
-    full = store.keys.prefix + key
-    kind = store.redis.type(full)
+    key = text(raw[len(store.keys.prefix.encode()) :])
+    kind = store.redis.type(raw)
     if kind == b"none":
         return
     _check_type(key, part, kind)
-    ttl = store.redis.pttl(full)
-    for n, chunk in enumerate(_chunks(store.redis, full, part.type)):
-        record = {"noun": noun.name, "key": key, "type": part.type, "part": n, "value": _encode(part.type, chunk)}
-        if ttl > 0:
-            record["ttl_ms"] = ttl
-        yield json.dumps(record) + "\n"
+    ttl, n = store.redis.pttl(raw), 0
+    for chunks in _chunks(store.redis, raw, part.type):
+        lines = []
+        for start in range(0, len(chunks), CHUNK):  # a scan may answer more than asked
+            record = {"noun": noun.name, "key": key, "type": part.type, "part": n,
+                      "value": _encode(part.type, chunks[start : start + CHUNK])}  # fmt: skip
+            if ttl > 0:
+                record["ttl_ms"] = ttl
+            lines.append(dumps(record))
+            n += 1
+        write(b"\n".join(lines) + b"\n")
+        written[noun.name] += len(lines)
 
 
-def _chunks(client: redis.Redis, key: str, kind: str) -> Iterator:
+def _chunks(client: redis.Redis, key: bytes, kind: str) -> Iterator[list]:
+    """The members of a big key, BIG_SCAN or so at a time (one round trip each)."""
     if kind in ("set", "hash", "zset"):
         scan = {"set": client.sscan, "hash": client.hscan, "zset": client.zscan}[kind]
         cursor = 0
         while True:
-            cursor, found = scan(key, cursor, count=CHUNK)
-            found = list(found.items()) if isinstance(found, dict) else found
-            for start in range(0, len(found), CHUNK):  # COUNT is a hint: a scan may answer more
-                yield found[start : start + CHUNK]
+            cursor, found = scan(key, cursor, count=BIG_SCAN)
+            if found:
+                yield list(found.items()) if isinstance(found, dict) else found
             if cursor == 0:
                 return
     elif kind == "list":
         start = 0
-        while chunk := client.lrange(key, start, start + CHUNK - 1):
+        while chunk := client.lrange(key, start, start + BIG_SCAN - 1):
             yield chunk
-            start += CHUNK
+            start += BIG_SCAN
     else:  # stream: pages by id, oldest first
         after = "-"
-        while chunk := client.xrange(key, after, "+", count=CHUNK):
+        while chunk := client.xrange(key, after, "+", count=BIG_SCAN):
             yield chunk
             after = "(" + text(chunk[-1][0])

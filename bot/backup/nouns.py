@@ -99,3 +99,22 @@ class Classifier:
             if part.pattern.match(key):
                 return noun, part
         return None
+
+
+class KeyMatcher:
+    """Like Classifier, for raw keys with the prefix (bytes straight from SCAN), in one regex call a key.
+
+    Exact names come first in the alternation, so they win over templates as in Classifier.
+    """
+
+    def __init__(self, prefix: str, nouns: tuple[Noun, ...] = NOUNS):
+        parts = [(n, p) for n in nouns for p in n.parts]
+        parts.sort(key=lambda item: "*" in item[1].template)
+        self.found = {f"p{i}": item for i, item in enumerate(parts)}
+        pieces = (f"(?P<p{i}>{p.pattern.pattern[1:-1]})" for i, (_, p) in enumerate(parts))  # without ^ and $
+        regex = re.escape(prefix) + "(?:" + "|".join(pieces) + ")"
+        self.match = re.compile(regex.encode("utf-8", "surrogateescape"), re.DOTALL).fullmatch
+
+    def __call__(self, raw: bytes) -> tuple[Noun, Part] | None:
+        m = self.match(raw)
+        return self.found[m.lastgroup] if m else None
