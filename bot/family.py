@@ -155,18 +155,18 @@ class Codebook:
 def encode(family: Family, book: Codebook) -> str:
     if family.empty:
         return ""
-    regs = ",".join(f"{_LETTER[e.series]}{e.anchor:%Y%m%d}{(e.registered_on - e.anchor).days:+d}.{e.position}"
+    regs = ",".join(f"{_LETTER[e.series]}{_ymd(e.anchor)}{(e.registered_on - e.anchor).days:+d}.{e.position}"
                     for e in family.enrolments)  # fmt: skip
-    mask, extra = 0, []
-    for m in sorted(family.sent):
-        if m in book.bits:
-            mask |= 1 << book.bits[m]
+    mask, extra, bits = 0, [], book.bits
+    for m in family.sent:
+        if (b := bits.get(m)) is not None:
+            mask |= 1 << b
         else:
             extra.append(m)
     sent = f"{mask:x}" if mask else ""
     if extra:
-        sent += "~" + "~".join(extra)
-    return f"{regs};{family.last:%Y%m%d};{sent}" if family.last else f"{regs};;{sent}"
+        sent += "~" + "~".join(sorted(extra))
+    return f"{regs};{_ymd(family.last)};{sent}" if family.last else f"{regs};;{sent}"
 
 
 def decode(value: str, book: Codebook) -> Family:
@@ -195,8 +195,16 @@ def _enrolment(text: str) -> Enrolment:
     return Enrolment(series, anchor, anchor + timedelta(days=int(offset)), int(position))
 
 
+# Days and their stored form are cached: a million families hold a few thousand distinct days (the
+# anchors and registrations of the last five years), and parsing or formatting was much of a send's time.
+@lru_cache(maxsize=8192)
 def _day(text: str) -> date:
     return date(int(text[:4]), int(text[4:6]), int(text[6:8]))
+
+
+@lru_cache(maxsize=8192)
+def _ymd(day: date) -> str:
+    return f"{day:%Y%m%d}"
 
 
 def transform(value: str, book: Codebook, change: Callable[[Family], Family]) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
+from functools import lru_cache
 
 from bot import phones, segments
 from bot.phones import mask
@@ -38,6 +39,14 @@ def unreachable(profile: Mapping[str, str]) -> str:
     return "opted_out" if profile.get("opted_out") == "1" else "invalid" if profile.get("invalid") == "1" else ""
 
 
+@lru_cache(maxsize=4096)
+def encoded(body: str) -> tuple[str, int]:
+    """A body as sent (GSM-7 where it can be) and its segments: cached, as a tick or broadcast sends the
+    same few texts to many people."""
+    body = segments.smart_encode(body)
+    return body, max(segments.count(body).segments, 1)
+
+
 def deliver(store: Store, provider: Provider, phone: str, body: str, *, mps: float, kind: str,
             meta: Mapping[str, str] | None = None, profile: Mapping[str, str] | None = None,
             progress: tuple[str, int] | None = None, pipe=None) -> SendResult:  # fmt: skip
@@ -55,8 +64,7 @@ def deliver(store: Store, provider: Provider, phone: str, body: str, *, mps: flo
         return SendResult(Outcome.OPTED_OUT, reason="the person opted out (STOP) before this was sent")
     if why_not == "invalid":
         return SendResult(Outcome.INVALID, reason="an earlier send found no SMS can reach this number")
-    body = segments.smart_encode(body)
-    cost = max(segments.count(body).segments, 1)
+    body, cost = encoded(body)
     if phones.is_test(phone):
         # A trainer in the simulator who joined a topic sees each tip in its thread, and no gateway is asked.
         entry = LogEntry("out", "simulator", phone, body, kind, meta.get("topic", ""), meta.get("message", ""),

@@ -191,7 +191,8 @@ def send_batch(svc: Services, phones: list[str], at: float) -> str:
         pipe.hmget(svc.store.keys.profile(phone), *PROFILE_FIELDS)
     values, *fields = pipe.execute()
     profiles = [{k: (v or b"").decode() for k, v in zip(PROFILE_FIELDS, f, strict=True)} for f in fields]
-    claims = [decide(svc, p, phone, (raw or b"").decode(), profile, now)
+    clock = _Clock(now, p.hours)
+    claims = [decide(svc, p, phone, (raw or b"").decode(), profile, now, clock)
               for phone, raw, profile in zip(phones, values, profiles, strict=True)]  # fmt: skip
     won = store.swap_many([(c.phone, c.old, c.new, c.due) for c in claims])
     records = svc.store.redis.pipeline(transaction=False)
@@ -205,7 +206,24 @@ def send_batch(svc: Services, phones: list[str], at: float) -> str:
     return f"{sent} sent"
 
 
-def decide(svc: Services, p: Plans, phone: str, old: str, profile: dict, now: datetime) -> Claim:
+class _Clock:
+    """A batch's `now` where each family lives: its local day and when quiet hours let a message go.
+
+    Worked out once per timezone, not per family: a batch of a thousand has a handful of timezones.
+    """
+
+    def __init__(self, now: datetime, hours: tuple[int, int]):
+        self.now, self.hours = now, hours
+        self._seen: dict[ZoneInfo, tuple[date, datetime]] = {}
+
+    def __call__(self, tz: ZoneInfo) -> tuple[date, datetime]:
+        if (found := self._seen.get(tz)) is None:
+            found = self._seen[tz] = (local_day(self.now, tz), quiet.next_allowed(self.now, tz, self.hours))
+        return found
+
+
+def decide(svc: Services, p: Plans, phone: str, old: str, profile: dict, now: datetime,
+           clock: Callable[[ZoneInfo], tuple[date, datetime]] | None = None) -> Claim:  # fmt: skip
     """What to do with one leased family now: end it, wait (not yet, night), or send its next item."""
     tz = zone(svc, phone)
     if outbound.unreachable(profile):  # STOP, or a gateway found no SMS reaches the number
@@ -214,13 +232,13 @@ def decide(svc: Services, p: Plans, phone: str, old: str, profile: dict, now: da
     nxt = family.upcoming(fam, p.planner)
     if nxt is None:
         return Claim(phone, old, "", None)
-    if nxt.day > local_day(now, tz):
+    today, allowed = (clock or _Clock(now, p.hours))(tz)
+    if nxt.day > today:
         return Claim(phone, old, old, due_at(nxt.day, tz, p.hours).timestamp())  # not yet (the lease held it)
-    allowed = quiet.next_allowed(now, tz, p.hours)
     if allowed > now:
         return Claim(phone, old, old, allowed.timestamp())  # night where they live: the morning
     # What goes out: the item, on the family's today (a late catch-up does not push the rest on).
-    nxt = family.Next(nxt.enrolment, nxt.position, nxt.item, local_day(now, tz))
+    nxt = family.Next(nxt.enrolment, nxt.position, nxt.item, today)
     moved = family.advance(fam, nxt, p.planner)
     after = next_time(moved, p, tz)
     return Claim(phone, old, family.encode(moved, p.book) if after is not None else "", after, nxt.item)
@@ -259,9 +277,23 @@ def topic_of(svc: Services, profile: dict, item: schedule.Planned) -> str:
     return found[0].id if found and item.kind is Kind.TIP else ""
 
 
+# The texts of timed messages, per content (a catalog) and language: every family in a language gets
+# the same text for an item, and finding a key message walks the topics.
+_texts: tuple[object, dict[tuple, str]] = (None, {})
+
+
 def text_of(svc: Services, lang_code: str, item: schedule.Planned) -> str:
     """A timed message in the family's language (English where it lacks one)."""
-    lang = svc.catalog.language(lang_code or svc.context.default_lang)
+    global _texts
+    if _texts[0] is not svc.catalog:
+        _texts = (svc.catalog, {})  # republished content: its texts afresh
+    key = (lang_code or svc.context.default_lang, item.kind, item.id)
+    if (text := _texts[1].get(key)) is None:
+        text = _texts[1][key] = _text(svc.catalog.language(key[0]), item)
+    return text
+
+
+def _text(lang, item: schedule.Planned) -> str:
     if item.kind is Kind.TIP:
         found = lang.message(item.id)
         return found[1].short if found else ""
