@@ -12,7 +12,7 @@ from flask import Blueprint, Response, abort, request
 from twilio.request_validator import RequestValidator, add_port, compare, remove_port
 from werkzeug.datastructures import MultiDict
 
-from bot import conversation, phones, services, settings, sms, whatsapp
+from bot import conversation, phones, refusals, services, settings, sms, whatsapp
 from bot.channels import caller
 from bot.providers.twilio import describe
 from bot.store import Sends
@@ -123,16 +123,24 @@ _STATUS = re.compile(r"^[a-z_]{1,32}$")  # Twilio's statuses: queued, sent, deli
 
 @bp.post("/status")
 def status_callback():
-    """Delivery reports for messages we sent: deduped, and a final status never goes back."""
+    """Delivery reports for messages we sent: deduped, and a final status never goes back.
+
+    A WhatsApp message reported refused (not on WhatsApp, template or window) goes by SMS, once.
+    """
     if not signature_ok():
         abort(403)
     sid = request.form.get("MessageSid", "").strip()
     status = request.form.get("MessageStatus", "").strip().lower()
     if not _SID.match(sid) or not _STATUS.match(status):
         return Response("MessageSid and MessageStatus are required\n", 400, mimetype="text/plain")
-    reason = describe(request.form.get("ErrorCode", "")) if status in ("undelivered", "failed") else ""
+    failed = status in ("undelivered", "failed")
+    code = request.form.get("ErrorCode", "").strip()
+    reason = describe(code) if failed else ""
+    svc = services.get()
     try:
-        Sends(services.get().store).record_status(sid, status, reason=reason)
+        Sends(svc.store).record_status(sid, status, reason=reason)
+        if failed:
+            refusals.refused_later(svc, sid, code)  # a WhatsApp message refused after all: by SMS, once
     except redis.RedisError as e:
         log.error("status callback not recorded: %s", type(e).__name__)
         return Response("try again\n", 503, mimetype="text/plain")  # Twilio retries
