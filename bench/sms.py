@@ -299,8 +299,10 @@ def main() -> None:
 
     redis_url = embedded.redis_url()
     prefix = f"bench:{uuid.uuid4().hex[:8]}:"
-    env = {**os.environ, "FACTSBOT_ENV": "production", "TWILIO_AUTH_TOKEN": TOKEN, "SECRET_KEY": "bench",
-           "REDIS_URL": redis_url, "REDIS_PREFIX": prefix, "PYTHONPATH": str(ROOT),
+    # The embedded Valkey is a throwaway server with nothing on disk: production mode must accept it here.
+    volatile = os.environ.get("ALLOW_VOLATILE_REDIS") or ("" if os.environ.get("REDIS_URL") else "true")
+    env = {**os.environ, "ALLOW_VOLATILE_REDIS": volatile, "FACTSBOT_ENV": "production", "TWILIO_AUTH_TOKEN": TOKEN,
+           "SECRET_KEY": "bench", "REDIS_URL": redis_url, "REDIS_PREFIX": prefix, "PYTHONPATH": str(ROOT),
            "SMS_PROVIDER": "null", "AT_CALLBACK_TOKEN": TOKEN,
            "VOICE_ENABLED": "true" if channel == "voice" else "false"}  # fmt: skip
     passed = ("FACTSBOT_ENV", "TWILIO_AUTH_TOKEN", "SECRET_KEY", "REDIS_URL", "REDIS_PREFIX", "SMS_PROVIDER",
