@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -385,3 +386,25 @@ def replies(response) -> list[str]:
 @pytest.fixture
 def phone(client) -> Phone:
     return Phone(client)
+
+
+@pytest.fixture
+def folder(tmp_path) -> Path:
+    """A copy of messages/ that a test may edit."""
+    copy = tmp_path / "messages"
+    shutil.copytree(settings.ROOT / "messages", copy)
+    return copy
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    """Replace the first `old` in a content file; a test whose `old` is gone fails rather than passing unedited."""
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def problems_of(folder: Path) -> list[str]:
+    """Every problem `factsbot content check` reports for a content folder."""
+    from bot import content
+
+    return [str(p) for p in content.check(folder)[1]]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -15,13 +14,6 @@ from bot.cli import main
 from bot.settings import ROOT
 
 CATALOG = content.load(ROOT / "messages")
-
-
-@pytest.fixture
-def folder(tmp_path) -> Path:
-    copy = tmp_path / "messages"
-    shutil.copytree(ROOT / "messages", copy)
-    return copy
 
 
 def states(rows, lang: str) -> dict[str, audio.Row]:

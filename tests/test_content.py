@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from bot import content, segments
 from bot.cli import main
 from bot.settings import ROOT
+from tests.conftest import edit, problems_of
 
 MESSAGES = ROOT / "messages"
 
@@ -56,16 +57,6 @@ def broken(tmp_path) -> Path:
     folder = tmp_path / "messages"
     shutil.copytree(MESSAGES, folder)
     return folder
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text, old
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-
-
-def problems_of(folder: Path) -> list[str]:
-    return [str(p) for p in content.check(folder)[1]]
 
 
 def test_check_reports_every_problem_with_file_and_place(broken):

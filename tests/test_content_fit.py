@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -11,21 +10,9 @@ import pytest
 from bot import content
 from bot.content import Helpline, fit
 from bot.settings import ROOT
+from tests.conftest import edit
 
 WAITS = fit.WAITS
-
-
-@pytest.fixture
-def folder(tmp_path) -> Path:
-    copy = tmp_path / "messages"
-    shutil.copytree(ROOT / "messages", copy)
-    return copy
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text, old
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
 def overflowing(folder: Path) -> list[str]:

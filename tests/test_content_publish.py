@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 from click.testing import CliRunner
 
 from bot import content, jobs, services
 from bot.app import create_app
 from bot.cli import main
-from bot.settings import ROOT
 from tests.conftest import Phone, recorded, wait_for
 
 OLD = "Mosquitoes spread malaria mostly at night."
 NEW = "Mosquitoes bite and spread malaria mostly at night."
-
-
-@pytest.fixture
-def folder(tmp_path):
-    copy = tmp_path / "messages"
-    shutil.copytree(ROOT / "messages", copy)
-    return copy
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import pytest
 
@@ -11,23 +10,7 @@ from bot import content
 from bot.content import Helpline, KeyMessage, Topic
 from bot.content.merge import same_as_problem
 from bot.settings import ROOT
-
-
-@pytest.fixture
-def folder(tmp_path) -> Path:
-    copy = tmp_path / "messages"
-    shutil.copytree(ROOT / "messages", copy)
-    return copy
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text, old
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-
-
-def problems_of(folder: Path) -> list[str]:
-    return [str(p) for p in content.check(folder)[1]]
+from tests.conftest import edit, problems_of
 
 
 def message(id: str, same_as: str = "") -> KeyMessage:

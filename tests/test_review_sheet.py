@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import datetime
-import shutil
 from pathlib import Path
 
 import pytest
@@ -14,18 +13,10 @@ from bot import content, services
 from bot.cli import main
 from bot.content import sheet
 from bot.dashboard import accounts
-from bot.settings import ROOT
 from tests.test_dashboard import FAST_HASH, PASSWORD, Dashboard
 
 COLUMNS = ["id", "topic", "english_short", "english_detail", "short", "detail", "source", "confidence",
            "review_note", "reviewed_by", "reviewed_on"]  # fmt: skip
-
-
-@pytest.fixture
-def folder(tmp_path) -> Path:
-    copy = tmp_path / "messages"
-    shutil.copytree(ROOT / "messages", copy)
-    return copy
 
 
 def make_sheet(folder: Path, code: str, out: Path) -> list[dict[str, str]]:

@@ -7,22 +7,10 @@ or another); until then a call keeps the text-to-speech it had. Real files, real
 
 from __future__ import annotations
 
-import shutil
-
-import pytest
-
-from bot.settings import ROOT
 from tests.conftest import BASE_URL
 from tests.test_voice import CALLERS, TwilioCall
 
 RECORDING = "/audio/en/prompt-welcome.mp3"
-
-
-@pytest.fixture
-def folder(tmp_path):
-    copy = tmp_path / "messages"
-    shutil.copytree(ROOT / "messages", copy)
-    return copy
 
 
 def welcome(app) -> str:
