@@ -78,27 +78,23 @@ if ARGV[2] == '1' then
 end
 local rev = redis.call('HGET', KEYS[1], 'rev') or '0'
 if rev ~= ARGV[1] then return {'conflict', rev} end
+-- unpack(ARGV, from, to) hands a run of arguments on without copying them one by one in Lua:
+-- this script runs for every message, and Redis runs nothing else meanwhile.
 local i = 8
 local n = tonumber(ARGV[i])
-local profile = {'rev', tostring(tonumber(rev) + 1)}
-for j = 1, n do profile[#profile + 1] = ARGV[i + j] end
-redis.call('HSET', KEYS[1], unpack(profile))
+redis.call('HSET', KEYS[1], 'rev', tostring(tonumber(rev) + 1), unpack(ARGV, i + 1, i + n))
 i = i + n + 1
 local allowed = {SET = true, DEL = true, SADD = true, SREM = true, ZADD = true, ZREM = true, HSET = true, HDEL = true}
 for k = 5, #KEYS do
   local command, count = ARGV[i], tonumber(ARGV[i + 1])
   if not allowed[command] then return redis.error_reply('command not allowed in commit: ' .. command) end
-  local args = {}
-  for j = 1, count do args[j] = ARGV[i + 1 + j] end
-  redis.call(command, KEYS[k], unpack(args))
+  redis.call(command, KEYS[k], unpack(ARGV, i + 2, i + 1 + count))
   i = i + 2 + count
 end
 if ARGV[2] == '1' then redis.call('SET', KEYS[2], ARGV[3], 'EX', ARGV[4]) end
 while i <= #ARGV do
   n = tonumber(ARGV[i])
-  local entry = {}
-  for j = 1, n do entry[j] = ARGV[i + j] end
-  append_log(KEYS[3], KEYS[4], ARGV[5], ARGV[6], ARGV[7], entry)
+  append_log(KEYS[3], KEYS[4], ARGV[5], ARGV[6], ARGV[7], {unpack(ARGV, i + 1, i + n)})
   i = i + n + 1
 end
 return {'ok', ''}
