@@ -70,6 +70,16 @@ def main() -> None:
     hindi = [m.detail for t in svc.catalog.language("hi").topics for m in t.messages]
     timed("segments.split a detail (English)", lambda i: segments.split(details[i % len(details)], more_marker="MORE"))
     timed("segments.split a detail (Hindi)", lambda i: segments.split(hindi[i % len(hindi)], more_marker="MORE"))
+    # split remembers its answers per process; compute_split is the work a new text costs.
+    sms_limits = {segments.GSM7: 160, segments.UCS2: 70}
+    timed(
+        "  the same, not remembered (English)",
+        lambda i: segments.compute_split(details[i % len(details)], sms_limits, 3, "MORE", " "),
+    )
+    timed(
+        "  the same, not remembered (Hindi)",
+        lambda i: segments.compute_split(hindi[i % len(hindi)], sms_limits, 3, "MORE", " "),
+    )
     timed("TwiML for two parts", lambda i: twiml(("a" * 150, "b" * 100)))
     timed("sms.handle (2 round trips)", lambda i: sms.handle(
         svc, conversation.Inbound(f"+2547{i % 50:08d}", "MORE", "sms", f"SM{uuid.uuid4().hex}")))  # fmt: skip
