@@ -13,7 +13,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from math import isfinite
-from operator import itemgetter, methodcaller
+from operator import itemgetter
 from typing import IO, TYPE_CHECKING
 
 import orjson
@@ -51,7 +51,7 @@ def export(store: Store, out: IO, *, with_log: bool = False) -> Counter:
     write = (lambda b: out.write(b.decode())) if isinstance(out, io.TextIOBase) else out.write  # noqa: E731
     nouns = tuple(n for n in NOUNS if with_log or not n.log)
     classify = KeyMatcher(store.keys.prefix, nouns)
-    counts = Counter(noun.name for batch in _keys(store, classify) for _, noun, _ in batch)
+    counts = _count(store, classify)
     header = {"format": FORMAT, "version": FORMAT_VERSION, "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ",
               time.gmtime()), "prefix": store.keys.prefix, "with_log": with_log, "keys": dict(counts)}  # fmt: skip
     write(dumps(header) + b"\n")
@@ -73,9 +73,7 @@ def export(store: Store, out: IO, *, with_log: bool = False) -> Counter:
 
 def _keys(store: Store, classify: KeyMatcher) -> Iterator[list[tuple[bytes, Noun, Part]]]:
     """Exported keys (raw, with the prefix), a SCAN batch at a time."""
-    prefix = store.keys.prefix
-    match = "".join("\\" + c if c in "*?[]\\" else c for c in prefix) + "*"
-    cursor = 0
+    match, cursor = _match(store.keys.prefix), 0
     while True:
         cursor, raws = store.redis.scan(cursor, match=match, count=SCAN_COUNT)
         yield [(raw, *found) for raw, found in zip(raws, map(classify, raws), strict=True) if found]
@@ -83,19 +81,38 @@ def _keys(store: Store, classify: KeyMatcher) -> Iterator[list[tuple[bytes, Noun
             return
 
 
+def _count(store: Store, classify: KeyMatcher) -> Counter:
+    """Exported keys per noun, for the header: a SCAN pass that only names each key's part."""
+    by_group: Counter = Counter()
+    cursor, match = 0, _match(store.keys.prefix)
+    while True:
+        cursor, raws = store.redis.scan(cursor, match=match, count=SCAN_COUNT)
+        by_group.update(map(classify.group, raws))
+        if cursor == 0:
+            break
+    by_group.pop(None, None)
+    counts: Counter = Counter()
+    for group, n in by_group.items():
+        counts[classify.found[group][0].name] += n
+    return counts
+
+
+def _match(prefix: str) -> str:
+    return "".join("\\" + c if c in "*?[]\\" else c for c in prefix) + "*"
+
+
 # Small keys are read a command each, known from the key's part, with its time to live (a script
 # doing the same costs the server more than twice as much: its replies go through Lua tables).
 # A key deleted since the scan reads empty (Redis keeps no empty hash, set or sorted set).
 _READ = {"string": ("GET",), "hash": ("HGETALL",), "set": ("SMEMBERS",), "zset": ("ZRANGE", 0, -1, "WITHSCORES")}
-_decode = methodcaller("decode", "utf-8", "surrogateescape")
 
 
 def _small(store: Store, items: list[tuple[bytes, Noun, Part]], written: Counter) -> bytes:
-    """The lines of a batch of small keys, read in one round trip."""
+    """The lines of a batch of small keys, read in one round trip (values decoded by hiredis, in C)."""
     commands = []
     for raw, _, part in items:
         commands += ((*_READ[part.type], raw), ("PTTL", raw))
-    replies = wire.run(store.redis, commands)
+    replies = wire.run(store.redis, commands, decode=True)
     cut, lines = len(store.keys.prefix.encode()), []
     for (raw, noun, part), value, ttl in zip(items, replies[0::2], replies[1::2], strict=True):
         if isinstance(value, redis.ResponseError):
@@ -105,19 +122,18 @@ def _small(store: Store, items: list[tuple[bytes, Noun, Part]], written: Counter
             )
         if not value:
             continue  # deleted since the scan (an invitation that expired)
-        if part.type == "string":
-            value = text(value)
-        elif isinstance(value, dict) or part.type == "zset" and isinstance(value[0], list):  # RESP3: pairs
-            value = _encode(part.type, value.items() if isinstance(value, dict) else value)
-        else:
-            value = map(_decode, value)
-            if part.type == "hash":
-                value = dict(zip(value, value, strict=False))  # one iterator: name, value
-            elif part.type == "zset":
+        kind = part.type
+        if kind == "hash":
+            if not isinstance(value, dict):  # RESP2: name, value, name, value...
+                value = iter(value)
+                value = dict(zip(value, value, strict=False))
+        elif kind == "zset":
+            if not isinstance(value[0], list):  # RESP2: member, score as text...
+                value = iter(value)
                 value = [[m, float(s)] for m, s in zip(value, value, strict=False)]
-            else:
-                value = list(value)
-        record = {"noun": noun.name, "key": text(raw[cut:]), "type": part.type, "value": value}
+        elif kind == "set" and not isinstance(value, list):
+            value = list(value)
+        record = {"noun": noun.name, "key": text(raw[cut:]), "type": kind, "value": value}
         if ttl > 0:
             record["ttl_ms"] = ttl
         lines.append(dumps(record))

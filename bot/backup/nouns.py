@@ -118,3 +118,8 @@ class KeyMatcher:
     def __call__(self, raw: bytes) -> tuple[Noun, Part] | None:
         m = self.match(raw)
         return self.found[m.lastgroup] if m else None
+
+    def group(self, raw: bytes) -> str | None:
+        """The name of the part's group in the regex (a key of `found`), or None: cheap to count."""
+        m = self.match(raw)
+        return m.lastgroup if m else None

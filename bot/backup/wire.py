@@ -13,8 +13,11 @@ import hiredis
 import redis
 
 
-def run(client: redis.Redis, commands: Sequence[tuple]) -> list:
-    """The replies in order; an error reply comes back as its ResponseError, not raised."""
+def run(client: redis.Redis, commands: Sequence[tuple], *, decode: bool = False) -> list:
+    """The replies in order; an error reply comes back as its ResponseError, not raised.
+
+    With decode, bulk strings come back as str, decoded in C (bytes that are not UTF-8 as surrogate escapes).
+    """
     if not commands:
         return []
     pool = client.connection_pool
@@ -24,7 +27,8 @@ def run(client: redis.Redis, commands: Sequence[tuple]) -> list:
         conn = pool.get_connection("PING")
     try:
         conn.send_packed_command([b"".join(map(hiredis.pack_command, commands))])
-        reader, sock = hiredis.Reader(replyError=redis.ResponseError), conn._sock  # replies all read below
+        options = {"encoding": "utf-8", "errors": "surrogateescape"} if decode else {}
+        reader, sock = hiredis.Reader(replyError=redis.ResponseError, **options), conn._sock  # replies all read below
         replies: list = []
         while len(replies) < len(commands):
             chunk = sock.recv(1 << 16)
