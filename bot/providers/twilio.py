@@ -46,13 +46,7 @@ class TwilioProvider:
     name = "twilio"
 
     def __init__(self, config: Mapping):
-        self.client = Client(
-            config["TWILIO_ACCOUNT_SID"],
-            config["TWILIO_AUTH_TOKEN"],
-            http_client=TwilioHttpClient(timeout=10),
-        )
-        if config.get("TWILIO_API_BASE"):
-            self.client.api.base_url = config["TWILIO_API_BASE"].rstrip("/")
+        self.client = client(config)
         self.sender = (
             {"messaging_service_sid": config["TWILIO_MESSAGING_SERVICE_SID"]}
             if config.get("TWILIO_MESSAGING_SERVICE_SID")
@@ -78,13 +72,22 @@ class TwilioProvider:
         try:
             message = self.client.messages.create(**kwargs)
         except TwilioRestException as e:
-            return _from_error(e)
+            return from_error(e)
         except (TwilioException, OSError) as e:  # connection refused, timeout, TLS...
             return SendResult(Outcome.RETRY, reason=f"could not reach Twilio ({type(e).__name__})")
         return SendResult(Outcome.SENT, provider_id=message.sid or "")
 
 
-def _from_error(e: TwilioRestException) -> SendResult:
+def client(config: Mapping) -> Client:
+    """A REST client for the account (messages and calls), at TWILIO_API_BASE when set (tests, a mock)."""
+    rest = Client(config["TWILIO_ACCOUNT_SID"], config["TWILIO_AUTH_TOKEN"], http_client=TwilioHttpClient(timeout=10))
+    if config.get("TWILIO_API_BASE"):
+        rest.api.base_url = config["TWILIO_API_BASE"].rstrip("/")
+    return rest
+
+
+def from_error(e: TwilioRestException) -> SendResult:
+    """What Twilio's refusal (of a message or a call) means for us."""
     code = str(e.code or "")
     reason = REASONS.get(code) or (e.msg or "Twilio refused the message").strip()
     if code in OPTED_OUT:

@@ -19,15 +19,14 @@ from typing import Protocol
 
 import requests
 from twilio.base.exceptions import TwilioException, TwilioRestException
-from twilio.http.http_client import TwilioHttpClient
-from twilio.rest import Client
 from twilio.twiml.voice_response import VoiceResponse
 
 from bot import audio
 from bot.audio import Clip, Piece
 from bot.phones import mask
 from bot.providers.base import Outcome, SendResult
-from bot.providers.twilio import _from_error
+from bot.providers.twilio import client as twilio_client
+from bot.providers.twilio import from_error
 
 STATUS_EVENTS = ["initiated", "ringing", "answered", "completed"]
 
@@ -61,10 +60,7 @@ class TwilioCaller:
     speaks = frozenset(audio.TWILIO_TTS)
 
     def __init__(self, config: Mapping):
-        self.client = Client(config["TWILIO_ACCOUNT_SID"], config["TWILIO_AUTH_TOKEN"],
-                             http_client=TwilioHttpClient(timeout=10))  # fmt: skip
-        if config.get("TWILIO_API_BASE"):
-            self.client.api.base_url = config["TWILIO_API_BASE"].rstrip("/")
+        self.client = twilio_client(config)
         self.sender = config.get("TWILIO_VOICE_FROM") or config["TWILIO_FROM"]
         self.status_callback = config["PUBLIC_BASE_URL"].rstrip("/") + "/voice/twilio/status"
 
@@ -74,7 +70,7 @@ class TwilioCaller:
                 to=request.to, from_=self.sender, twiml=str(twiml(request)), status_callback=self.status_callback,
                 status_callback_event=STATUS_EVENTS, status_callback_method="POST")  # fmt: skip
         except TwilioRestException as e:
-            return _from_error(e)
+            return from_error(e)
         except (TwilioException, OSError) as e:
             return SendResult(Outcome.RETRY, reason=f"could not reach Twilio ({type(e).__name__})")
         return SendResult(Outcome.SENT, provider_id=placed.sid or "")
