@@ -137,6 +137,14 @@ def keyword(topic: Topic) -> str:
     return str(topic.keywords[0]).upper() if topic.keywords else topic.label.upper()
 
 
+def heading(topic: Topic, index: int) -> Line:
+    """A key message headed with its place in the topic; a private topic's header never names it."""
+    m, n, total = topic.messages[index], index + 1, len(topic.messages)
+    if topic.is_discreet(m):
+        return Line.of("message_discreet", n=n, total=total, short=m.short)
+    return Line.of("message", label=topic.label, n=n, total=total, short=m.short)
+
+
 def about(here: Here, key: str, topic: Topic, private: bool, **fields) -> Line:
     """A system text about `topic`: for a private one its neutral `<key>_discreet` twin, which
     gets the topic's menu number (JOIN 11) instead of its label and keyword: phones are shared."""
@@ -332,10 +340,7 @@ def _question(here: Here, action: Action) -> Move:
     if not found:
         return say(here, here.session, Event.QUESTION, Line.of("question_none"), closing)
     lines = [Line.of("question_intro")]
-    for topic, index in found:
-        m, total = topic.messages[index], len(topic.messages)
-        lines.append(Line.of("message_discreet", n=index + 1, total=total, short=m.short) if topic.is_discreet(m)
-                     else Line.of("message", label=topic.label, n=index + 1, total=total, short=m.short))  # fmt: skip
+    lines.extend(heading(topic, index) for topic, index in found)
     first, index = found[0]
     session = Session(State.MESSAGE, topic=first.id, index=index)
     return say(here, session, Event.QUESTION, *lines, closing, Line.of("question_hint"))

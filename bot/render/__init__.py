@@ -14,7 +14,7 @@ from functools import lru_cache
 from bot import segments
 from bot.content import Language
 from bot.menu import Context
-from bot.navigation import Layout, Line, Move, Show
+from bot.navigation import Layout, Line, Move, Show, heading
 
 
 @dataclass(frozen=True)
@@ -110,8 +110,7 @@ class Renderer:
         # The fullest form that still fits one part: the key message itself must
         # never wait behind MORE because of our own decoration.
         # A private topic's header never names it: phones are often shared.
-        full = (w("message_discreet", n=n, total=total, short=m.short) if topic.is_discreet(m)
-                else w("message", label=topic.label, n=n, total=total, short=m.short))  # fmt: skip
+        full = w.line(heading(topic, move.index))
         brief = w("message_short", n=n, total=total, short=m.short)
         hint, short_hint = w("message_hint"), w("message_hint_short")
         help_line = self.helpline(move, w)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from bot import segments
 from bot.content import Language
-from bot.navigation import Move
+from bot.navigation import Move, heading
 from bot.render import Renderer, Wording
 
 # Twilio's ceiling for one message's body on every channel (error 21617 beyond it).
@@ -42,8 +42,6 @@ class WhatsAppRenderer(Renderer):
 
     def message(self, move: Move, w: Wording) -> str:
         """The key message and its detail in one message, headed as SMS heads it."""
-        topic, m = move.topic, move.topic.messages[move.index]
-        n, total = move.index + 1, len(topic.messages)
-        head = (w("message_discreet", n=n, total=total, short=m.short) if topic.is_discreet(m)
-                else w("message", label=topic.label, n=n, total=total, short=m.short))  # fmt: skip
+        head = w.line(heading(move.topic, move.index))
+        m = move.topic.messages[move.index]
         return self.with_help(f"{head}\n\n{m.detail}", w("detail_hint"), self.helpline(move, w))
