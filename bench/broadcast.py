@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import signal
-import subprocess
 import sys
 import time
 import uuid
@@ -25,7 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot import broadcasts, embedded, services, settings  # noqa: E402
+from bench.common import cleanup, start_workers, worker_env  # noqa: E402
+from bot import broadcasts, embedded, services  # noqa: E402
 from bot.store import Broadcasts  # noqa: E402
 
 
@@ -46,11 +45,6 @@ def naive_send(svc, prefix: str, broadcast_id: str, phone: str) -> str:
     return "sent"
 
 
-def start_workers(env: dict, count: int) -> list[subprocess.Popen]:
-    return [subprocess.Popen([sys.executable, "-m", "bot.cli", "worker"], cwd=ROOT, env=env,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(count)]  # fmt: skip
-
-
 def used_memory(r) -> int:
     return int(r.info("memory")["used_memory"])
 
@@ -67,11 +61,8 @@ def main() -> None:
 
     url = embedded.redis_url()
     prefix = f"bench-bc-{uuid.uuid4().hex[:6]}:"
-    env = {**os.environ, "REDIS_URL": url, "REDIS_PREFIX": prefix, "FACTSBOT_ENV": "development",
-           "SMS_PROVIDER": "null", "SMS_MPS": "0", "LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT),
-           "BROADCAST_QUIET_HOURS": "0-0"}  # the figure must not depend on the hour it is run  # fmt: skip
-    config = {**settings.from_env({}), **{k: env[k] for k in ("REDIS_URL", "REDIS_PREFIX", "FACTSBOT_ENV",
-                                                              "SMS_PROVIDER")}, "SMS_MPS": 0}  # fmt: skip
+    # BROADCAST_QUIET_HOURS: the figure must not depend on the hour it is run
+    env, config = worker_env(url, prefix, BROADCAST_QUIET_HOURS="0-0")
     svc = services.build(config)
     r, keys = svc.store.redis, svc.store.keys
     phones = [f"+2547{i:08d}" for i in range(n)]
@@ -137,12 +128,6 @@ def main() -> None:
         "workers": args.workers,
     }
     print(json.dumps(summary))
-
-
-def cleanup(r, prefix: str) -> None:
-    keys = list(r.scan_iter(match=f"{prefix}*", count=5000)) + list(r.scan_iter(match=f"rq:*{prefix}*", count=5000))
-    for i in range(0, len(keys), 5000):
-        r.delete(*keys[i : i + 5000])
 
 
 if __name__ == "__main__":

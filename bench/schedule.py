@@ -18,10 +18,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import signal
-import subprocess
 import sys
 import time
 import uuid
@@ -31,7 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot import embedded, family, services, settings, timed  # noqa: E402
+from bench.common import cleanup, start_workers, worker_env  # noqa: E402
+from bot import embedded, family, services, timed  # noqa: E402
 from bot.schedule import DUE_WEEK, Registration, Series, add_months  # noqa: E402
 from bot.store import Registrations  # noqa: E402
 
@@ -77,11 +76,6 @@ def build(svc, n: int, first: int, today: date, rng: random.Random) -> tuple[lis
             rows.append((f"{COUNTRY}{i:08d}", value, due))
             due_today += due < end_of_today
     return rows, due_today
-
-
-def start_workers(env: dict, count: int) -> list[subprocess.Popen]:
-    return [subprocess.Popen([sys.executable, "-m", "bot.cli", "worker"], cwd=ROOT, env=env,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(count)]  # fmt: skip
 
 
 def wait_for_workers(svc, count: int) -> None:
@@ -133,11 +127,7 @@ def main() -> None:
 
     url = embedded.redis_url(reuse=False)  # REDIS_URL, or a Valkey of its own (never a dev server's data)
     prefix = f"bs{uuid.uuid4().hex[:4]}:"  # short, as a deployment's "factsbot:" is
-    env = {**os.environ, "REDIS_URL": url, "REDIS_PREFIX": prefix, "FACTSBOT_ENV": "development",
-           "SMS_PROVIDER": "null", "SMS_MPS": "0", "QUIET_HOURS": "0-0", "LOG_LEVEL": "WARNING",
-           "LOG_MAX_ENTRIES": str(10 * n), "PYTHONPATH": str(ROOT)}  # fmt: skip
-    names = ("REDIS_URL", "REDIS_PREFIX", "FACTSBOT_ENV", "SMS_PROVIDER", "QUIET_HOURS", "LOG_MAX_ENTRIES")
-    config = {**settings.from_env({}), **{k: env[k] for k in names}, "SMS_MPS": 0}
+    env, config = worker_env(url, prefix, QUIET_HOURS="0-0", LOG_MAX_ENTRIES=str(10 * n))
     svc = services.build(config)
     r = svc.store.redis
     rng = random.Random(11)
@@ -198,17 +188,6 @@ def main() -> None:
         "ratio": round(rate / base_rate, 2),
         "workers": args.workers,
     }))
-
-
-def cleanup(r, prefix: str) -> None:
-    jobs = prefix.replace(":", "-")  # job ids carry the prefix with - for : (bot.jobs.job_id)
-    patterns = (f"{prefix}*", f"rq:*{prefix}*", f"rq:*{jobs}*")
-    keys = [k for pattern in patterns for k in r.scan_iter(match=pattern, count=5000)]
-    for i in range(0, len(keys), 5000):
-        r.delete(*keys[i : i + 5000])
-    ours = [q for q in r.smembers("rq:queues") if prefix.encode() in q]
-    if ours:
-        r.srem("rq:queues", *ours)
 
 
 if __name__ == "__main__":
