@@ -65,17 +65,18 @@ def read_text(text: str, session: Session, profile: Profile, catalog: Catalog) -
         return Action(Do.DELIVERY, "sms")
     if lang.is_command(head, "language"):
         return Action(Do.LANGUAGE, language_code(rest, catalog))
-    if session.state is State.LANGUAGE and number(word) is not None:
+    n = number(word)
+    if session.state is State.LANGUAGE and n is not None:
         return Action(Do.LANGUAGE, language_code(word, catalog))
-    if len(word) >= 4 and catalog.find_language(word):
+    if len(word) >= 4 and (named := catalog.find_language(word)):
         # A language's own name typed on its own (FRANCAIS, KISWAHILI); short codes
         # like HI are left alone, since "hi" is a greeting.
-        return Action(Do.LANGUAGE, catalog.find_language(word).code)
+        return Action(Do.LANGUAGE, named.code)
     for command, do in (("menu", Do.MENU), ("more", Do.MORE), ("next", Do.NEXT_TIP), ("back", Do.BACK)):
         if lang.is_command(word, command):
             return Action(do)
-    if number(word) is not None:
-        return Action(Do.NUMBER, number(word))
+    if n is not None:
+        return Action(Do.NUMBER, n)
     if not word:
         return Action(Do.EMPTY)
     symptom = lang.symptom(word)  # FEVER, COUGH: the message that says to seek care, not a prevention tip
