@@ -28,6 +28,17 @@ REASONS = {
 }
 
 
+def post(session: requests.Session, url: str, form: Mapping[str, str]) -> requests.Response | SendResult:
+    """Africa's Talking's answer (messages and calls), or a RETRY when it was unreachable, busy or failing."""
+    try:
+        response = session.post(url, data=form, timeout=10)
+    except requests.RequestException as e:
+        return SendResult(Outcome.RETRY, reason=f"could not reach Africa's Talking ({type(e).__name__})")
+    if response.status_code == 429 or response.status_code >= 500:
+        return SendResult(Outcome.RETRY, reason="Africa's Talking is busy or failing")
+    return response
+
+
 class AfricasTalkingProvider:
     name = "africastalking"
 
@@ -42,12 +53,9 @@ class AfricasTalkingProvider:
         form = {"username": self.username, "to": to, "message": body}
         if self.sender:
             form["from"] = self.sender
-        try:
-            response = self.session.post(self.url, data=form, timeout=10)
-        except requests.RequestException as e:
-            return SendResult(Outcome.RETRY, reason=f"could not reach Africa's Talking ({type(e).__name__})")
-        if response.status_code == 429 or response.status_code >= 500:
-            return SendResult(Outcome.RETRY, reason="Africa's Talking is busy or failing")
+        response = post(self.session, self.url, form)
+        if isinstance(response, SendResult):
+            return response
         try:
             recipients = response.json()["SMSMessageData"]["Recipients"]
             result = next(r for r in recipients if r.get("number") == to) if len(recipients) > 1 else recipients[0]

@@ -24,6 +24,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from bot import audio
 from bot.audio import Clip, Piece
 from bot.phones import mask
+from bot.providers.africastalking import post as at_post
 from bot.providers.base import Outcome, SendResult
 from bot.providers.twilio import client as twilio_client
 from bot.providers.twilio import from_error
@@ -106,12 +107,9 @@ class AfricasTalkingCaller:
 
     def call(self, request: CallRequest) -> SendResult:
         form = {"username": self.username, "from": self.sender, "to": request.to}
-        try:
-            response = self.session.post(self.url, data=form, timeout=10)
-        except requests.RequestException as e:
-            return SendResult(Outcome.RETRY, reason=f"could not reach Africa's Talking ({type(e).__name__})")
-        if response.status_code == 429 or response.status_code >= 500:
-            return SendResult(Outcome.RETRY, reason="Africa's Talking is busy or failing")
+        response = at_post(self.session, self.url, form)
+        if isinstance(response, SendResult):
+            return response
         try:
             body = response.json()
             entry = body["entries"][0] if body.get("entries") else {}
