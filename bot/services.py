@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -140,11 +139,6 @@ class Services:
 
 def queue_name(config: Mapping, name: str) -> str:
     return f"{config['REDIS_PREFIX']}{name}"
-
-
-def job_id(config: Mapping, *parts: object) -> str:
-    """A fixed RQ job id under this deployment's prefix (RQ allows letters, digits, - and _)."""
-    return re.sub(r"[^A-Za-z0-9_-]", "-", "-".join([config["REDIS_PREFIX"], *map(str, parts)]))
 
 
 def build(config: Mapping, client: redis.Redis | None = None) -> Services:
