@@ -31,6 +31,20 @@ TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
 REPLY = ("Malaria 1/4: Mosquitoes spread malaria mostly at night. Everyone should sleep under a treated net.\n"
          "MORE=why. NEXT=next. MENU")  # fmt: skip
 
+# Appends `entries` (log entries of `channel`) to the log KEYS[4] and their ids to the person's index KEYS[5],
+# as factsbot's commit does: the log capped by length and trimmed to 90 days, the index trimmed and expiring with it.
+_LOG = """
+local minid = tostring(tonumber(ARGV[4]) - 7776000000)
+for _, entry in ipairs(entries) do
+  local id = redis.call('XADD', KEYS[4], 'MAXLEN', '~', 1000000, '*', 'channel', channel, unpack(entry))
+  redis.call('ZADD', KEYS[5], tonumber(string.match(id, '^(%d+)')), id)
+  redis.call('XTRIM', KEYS[4], 'MINID', '~', minid)
+  redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', '(' .. minid)
+  redis.call('PEXPIRE', KEYS[5], 7776000000)
+end
+return 'ok'
+"""
+
 # KEYS: profile, session, dedupe, log, log index. ARGV: rev, session JSON, reply, now ms, inbound text, sid.
 # The same commands factsbot's commit runs for a menu step: rev check, profile, session with
 # expiry, dedupe marker with expiry, two log entries with their index, trims and expiries.
@@ -42,17 +56,10 @@ redis.call('HSET', KEYS[1], 'rev', tostring(tonumber(rev) + 1), 'lang', 'en', 'c
   'subs', '', 'groups', '', 'last_seen', ARGV[4], 'first_seen', ARGV[4], 'invalid', '0')
 redis.call('SET', KEYS[2], ARGV[2], 'EX', 1800)
 redis.call('SET', KEYS[3], ARGV[3], 'EX', 172800)
-local minid = tostring(tonumber(ARGV[4]) - 7776000000)
-for _, entry in ipairs({{'direction', 'in', 'text', ARGV[5], 'message_id', ARGV[6]},
-                        {'direction', 'out', 'text', ARGV[3], 'parts', '1'}}) do
-  local id = redis.call('XADD', KEYS[4], 'MAXLEN', '~', 1000000, '*', 'channel', 'sms', unpack(entry))
-  redis.call('ZADD', KEYS[5], tonumber(string.match(id, '^(%d+)')), id)
-  redis.call('XTRIM', KEYS[4], 'MINID', '~', minid)
-  redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', '(' .. minid)
-  redis.call('PEXPIRE', KEYS[5], 7776000000)
-end
-return 'ok'
-"""
+local entries = {{'direction', 'in', 'text', ARGV[5], 'message_id', ARGV[6]},
+                 {'direction', 'out', 'text', ARGV[3], 'parts', '1'}}
+local channel = 'sms'
+""" + _LOG
 
 # KEYS: profile, call state, resume point, log, log index. ARGV: rev, state JSON, clips said, now ms, keys pressed.
 _VOICE_WRITE = """
@@ -62,16 +69,9 @@ redis.call('HSET', KEYS[1], 'rev', tostring(tonumber(rev) + 1), 'lang', 'en', 'c
   'subs', '', 'groups', '', 'last_seen', ARGV[4], 'first_seen', ARGV[4], 'invalid', '0', 'delivery', '')
 redis.call('SET', KEYS[2], ARGV[2], 'EX', 7200)
 redis.call('SET', KEYS[3], ARGV[2], 'EX', 600)
-local minid = tostring(tonumber(ARGV[4]) - 7776000000)
-for _, entry in ipairs({{'direction', 'in', 'text', ARGV[5]}, {'direction', 'out', 'text', ARGV[3]}}) do
-  local id = redis.call('XADD', KEYS[4], 'MAXLEN', '~', 1000000, '*', 'channel', 'voice', unpack(entry))
-  redis.call('ZADD', KEYS[5], tonumber(string.match(id, '^(%d+)')), id)
-  redis.call('XTRIM', KEYS[4], 'MINID', '~', minid)
-  redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', '(' .. minid)
-  redis.call('PEXPIRE', KEYS[5], 7776000000)
-end
-return 'ok'
-"""
+local entries = {{'direction', 'in', 'text', ARGV[5]}, {'direction', 'out', 'text', ARGV[3]}}
+local channel = 'voice'
+""" + _LOG
 PROMPTS = ["Choose a topic.", *(f"For topic {n}, press {n}." for n in range(1, 6)), "For more topics, press 8.",
            "To change the language, press 7. To hear this again, press star."]  # fmt: skip
 
