@@ -78,33 +78,10 @@ NOUNS = (
 BY_NAME = {noun.name: noun for noun in NOUNS}
 
 
-class Classifier:
-    """The noun and part a key (without the prefix) belongs to, or None when it is not exported."""
-
-    def __init__(self, nouns: tuple[Noun, ...] = NOUNS):
-        self.nouns = nouns
-        self.exact = {p.template: (n, p) for n in nouns for p in n.parts if "*" not in p.template}
-        # Templates by first segment: a million profiles each try one pattern, not every one.
-        self.wild: dict[str, list[tuple[Noun, Part]]] = {}
-        for noun in nouns:
-            for part in noun.parts:
-                if "*" in part.template:
-                    self.wild.setdefault(part.template.split(":", 1)[0], []).append((noun, part))
-
-    def __call__(self, key: str) -> tuple[Noun, Part] | None:
-        found = self.exact.get(key)
-        if found:
-            return found
-        for noun, part in self.wild.get(key.split(":", 1)[0], ()):
-            if part.pattern.match(key):
-                return noun, part
-        return None
-
-
 class KeyMatcher:
-    """Like Classifier, for raw keys with the prefix (bytes straight from SCAN), in one regex call a key.
+    """The noun and part a raw key with the prefix (bytes straight from SCAN) belongs to, in one regex call.
 
-    Exact names come first in the alternation, so they win over templates as in Classifier.
+    Exact names come first in the alternation, so they win over templates.
     """
 
     def __init__(self, prefix: str, nouns: tuple[Noun, ...] = NOUNS):
@@ -123,3 +100,13 @@ class KeyMatcher:
         """The name of the part's group in the regex (a key of `found`), or None: cheap to count."""
         m = self.match(raw)
         return m.lastgroup if m else None
+
+
+class Classifier:
+    """The noun and part a key without the prefix (a str) belongs to, or None: KeyMatcher's match."""
+
+    def __init__(self, nouns: tuple[Noun, ...] = NOUNS):
+        self.match = KeyMatcher("", nouns)
+
+    def __call__(self, key: str) -> tuple[Noun, Part] | None:
+        return self.match(key.encode("utf-8", "surrogateescape"))
