@@ -25,6 +25,7 @@ from bot import audio, calls, conversation, jobs, phones, services, voice
 from bot.audio import Clip, Piece
 from bot.channels import africastalking, caller, twilio
 from bot.menu import Event, Session
+from bot.providers.voice import play
 from bot.store import Write
 from bot.store.calls import FINAL, Calls
 
@@ -136,12 +137,7 @@ def twiml(found: list[Piece], hangup: bool) -> Response:
     if not hangup:
         target = Gather(input="dtmf", num_digits=1, timeout=GATHER_SECONDS, action=request.path, method="POST",
                         action_on_empty_result=True)  # fmt: skip
-    for piece in found:
-        if piece.url:
-            target.play(piece.url)
-        else:
-            language, name = audio.TWILIO_TTS[piece.lang]
-            target.say(piece.text, language=language, voice=name)
+    play(target, found)
     if hangup:
         response.hangup()
     else:
@@ -199,29 +195,33 @@ def at_xml(found: list[Piece], hangup: bool) -> Response:
     url = at_callback_url()
     target = root if hangup else ElementTree.SubElement(root, "GetDigits", timeout=str(GATHER_SECONDS),
                                                         finishOnKey="#", numDigits="1", callbackUrl=url)  # fmt: skip
+    at_play(target, found)
+    if not hangup:
+        # GetDigits with no key moves on without calling back: come back with no digits (= no input).
+        ElementTree.SubElement(root, "Redirect").text = url
+    # Without a following action the call ends, which is the goodbye's hang-up.
+    return at_response(root)
+
+
+def at_tip_xml(found: list[Piece]) -> Response:
+    """A tip call: its clips, then back to us (only if the person is still there): heard to the end."""
+    root = at_play(ElementTree.Element("Response"), found)
+    url = at_callback_url()
+    ElementTree.SubElement(root, "Redirect").text = url + ("&" if "?" in url else "?") + "heard=1"
+    return at_response(root)
+
+
+def at_play(target: ElementTree.Element, found: list[Piece]) -> ElementTree.Element:
+    """Adds each piece to an element: its recording, else Africa's Talking's voice saying it."""
     for piece in found:
         if piece.url:
             ElementTree.SubElement(target, "Play", url=piece.url)
         else:
             ElementTree.SubElement(target, "Say").text = piece.text
-    if not hangup:
-        # GetDigits with no key moves on without calling back: come back with no digits (= no input).
-        ElementTree.SubElement(root, "Redirect").text = url
-    # Without a following action the call ends, which is the goodbye's hang-up.
-    body = ElementTree.tostring(root, encoding="unicode", xml_declaration=False)
-    return Response('<?xml version="1.0" encoding="UTF-8"?>' + body, mimetype="application/xml")
+    return target
 
 
-def at_tip_xml(found: list[Piece]) -> Response:
-    """A tip call: its clips, then back to us (only if the person is still there): heard to the end."""
-    root = ElementTree.Element("Response")
-    for piece in found:
-        if piece.url:
-            ElementTree.SubElement(root, "Play", url=piece.url)
-        else:
-            ElementTree.SubElement(root, "Say").text = piece.text
-    url = at_callback_url()
-    ElementTree.SubElement(root, "Redirect").text = url + ("&" if "?" in url else "?") + "heard=1"
+def at_response(root: ElementTree.Element) -> Response:
     body = ElementTree.tostring(root, encoding="unicode", xml_declaration=False)
     return Response('<?xml version="1.0" encoding="UTF-8"?>' + body, mimetype="application/xml")
 

@@ -79,15 +79,20 @@ class TwilioCaller:
 
 def twiml(request: CallRequest) -> VoiceResponse:
     """The tip, then a redirect Twilio follows only if the person is still there: heard to the end."""
-    response = VoiceResponse()
-    for piece in request.pieces:
-        if piece.url:
-            response.play(piece.url)
-        else:
-            language, voice = audio.TWILIO_TTS[piece.lang]
-            response.say(piece.text, language=language, voice=voice)
+    response = play(VoiceResponse(), request.pieces)
     response.redirect(request.heard_url, method="POST")
     return response
+
+
+def play(target, found):
+    """Adds each piece to a TwiML verb (the response, or a Gather): its recording, else Twilio's voice saying it."""
+    for piece in found:
+        if piece.url:
+            target.play(piece.url)
+        else:
+            language, voice = audio.TWILIO_TTS[piece.lang]
+            target.say(piece.text, language=language, voice=voice)
+    return target
 
 
 # Africa's Talking's entry statuses (their voice API docs; not all confirmed against a live account).
