@@ -21,7 +21,8 @@ from bot.render import Renderer
 PAGE_SIZE = 5  # topics per menu page: keys 1-5 (a page read aloud takes about 20 seconds)
 
 # System texts the navigation may ask for -> the voice prompt that says them. Texts that
-# only an SMS word can reach (help, STOP, invitations) are never asked for on a call.
+# only an SMS word can reach (help, STOP, invitations) are never asked for on a call. A
+# private topic's `<key>_discreet` twin says what its key's prompt says (prompts name no topic).
 LINES = {
     "welcome": ("welcome",),
     "language_hint": (),  # every voice menu page says how to change language
@@ -32,9 +33,6 @@ LINES = {
     "joined": ("joined",),
     "joined_call": ("joined_call",),
     "left": ("joined",),
-    "joined_discreet": ("joined",),
-    "left_discreet": ("joined",),
-    "topic_end_discreet": ("topic_end",),
     "ussd_resume": ("resume",),
 }
 FALLBACK_LINE = ("unknown",)  # pick_number, pick_message, unknown, empty, join_which...
@@ -79,7 +77,8 @@ class VoiceRenderer(Renderer):
         return tuple(clip for clip in found if clip.text)
 
     def lines(self, code: str, lines: tuple[Line, ...]) -> list[Clip]:
-        return [self.say(code, key) for line in lines for key in LINES.get(line.key, FALLBACK_LINE)]
+        keys = (LINES.get(line.key.removesuffix("_discreet"), FALLBACK_LINE) for line in lines)
+        return [self.say(code, key) for said in keys for key in said]
 
     def menu_page(self, lang: Language, page: int) -> list[Clip]:
         code = lang.code
