@@ -10,6 +10,7 @@ from bot import content, menu, ussd
 from bot.engine import Engine
 from bot.render.ussd import UssdRenderer
 from bot.settings import ROOT
+from bot.ussd import MAX_REPLAY
 from tests.conftest import drain, recorded
 from tests.storeview import log_entries
 
@@ -195,9 +196,14 @@ def test_missing_fields_are_a_400(client, form):
 
 
 def test_unknown_session_with_a_long_path_is_replayed(client, services):
-    body = Dialer(client, session_id="ATUid_never_seen").screen("10*1*2*0*00*5")
+    # Topic 10 and back to the menu, over and over; then 10, why, next, back, menu, topic 5: MAX_REPLAY choices.
+    path = ["10", "00"] * ((MAX_REPLAY - 6) // 2) + ["10", "1", "2", "0", "00", "5"]
+    assert len(path) == MAX_REPLAY
+    body = Dialer(client, session_id="ATUid_never_seen").screen("*".join(path))
     nutrition = services.catalog.language("en").topic("nutrition").messages[0].short
-    assert body.startswith("CON ") and nutrition in body  # 10, why, next, back, menu, then topic 5
+    assert body.startswith("CON ") and nutrition in body
+    longer = Dialer(client, session_id="ATUid_never_seen_either").screen("*".join(["00", *path]))
+    assert longer.startswith("CON ") and nutrition not in longer and "1 Timing births" in longer  # the menu instead
 
 
 def test_a_session_id_cannot_be_taken_over_by_another_phone(client):
