@@ -24,6 +24,7 @@ from enum import Enum
 
 from bot import broadcasts, jobs, phones, quiet, reading, registering, segments
 from bot.content import Language, normalise_keyword
+from bot.render import Wording
 from bot.services import Services
 from bot.store import Broadcasts, FieldWorkers, Write
 
@@ -188,11 +189,8 @@ def carry_out(svc: Services, phone: str, effect: Invite | SendBroadcast) -> None
         # A family who has used the service already chose a language; a new one gets their country's.
         saved = svc.store.profile_fields(effect.family).get("lang", "")
         lang_code = saved or svc.context.first_language(phones.country(effect.family))
-        welcome = (
-            svc.catalog.language(lang_code)
-            .texts["fw_welcome"]
-            .format(name=effect.worker_name, program=svc.context.program, group=effect.group.upper())
-        )
+        welcome = Wording(svc.catalog.language(lang_code), svc.context)("fw_welcome", name=effect.worker_name,
+                                                                         group=effect.group.upper())  # fmt: skip
         jobs.enqueue_text(svc, effect.family, welcome, "invite")
         return
     # Counted only once the YES is committed: the decision runs again when a race is retried.

@@ -19,6 +19,7 @@ from bot.engine import Engine
 from bot.menu import Context
 from bot.persistence import Persistence
 from bot.providers import voice as voice_providers
+from bot.render import Wording
 from bot.render.sms import SmsRenderer
 from bot.render.ussd import UssdRenderer
 from bot.render.voice import VoiceRenderer
@@ -132,9 +133,7 @@ class Services:
 
     def text(self, key: str, lang: str = "") -> str:
         """A system text with the program's name filled in (for replies outside the menu)."""
-        texts = self.catalog.language(lang or self.context.default_lang).texts
-        contact = self.context.contact or texts.get("support_contact", "")
-        return texts[key].format(program=self.context.program, contact=contact)
+        return Wording(self.catalog.language(lang or self.context.default_lang), self.context)(key)
 
 
 def queue_name(config: Mapping, name: str) -> str:
