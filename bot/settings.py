@@ -197,10 +197,9 @@ def problems(config: Mapping) -> list[str]:
         connection.sentinel_addresses(str(config.get("REDIS_SENTINELS") or ""))
     except ValueError as e:
         found.append(str(e))
-    if sms_provider(config) not in PROVIDERS:
-        found.append(f"SMS_PROVIDER must be one of {', '.join(PROVIDERS)}, not {sms_provider(config)!r}")
-    if config.get("VOICE_PROVIDER") and config["VOICE_PROVIDER"] not in PROVIDERS:
-        found.append(f"VOICE_PROVIDER must be one of {', '.join(PROVIDERS)}, not {config['VOICE_PROVIDER']!r}")
+    for name, chosen in (("SMS_PROVIDER", sms_provider(config)), ("VOICE_PROVIDER", config.get("VOICE_PROVIDER"))):
+        if chosen and chosen not in PROVIDERS:
+            found.append(f"{name} must be one of {', '.join(PROVIDERS)}, not {chosen!r}")
     bad = [item for item in codes(config["COUNTRY_LANGUAGES"]) if ":" not in item]
     if bad:
         found.append(f"COUNTRY_LANGUAGES entries must look like KE:sw, not {', '.join(bad)}")
