@@ -46,16 +46,22 @@ def test_a_stale_write_is_refused(services):
     assert again.duplicate == ("x",)
 
 
-def test_profile_is_kept_and_session_expires(services, config):
-    store: Store = services.store
+def test_profile_is_kept_and_session_expires(config):
+    # The session's expiry is the one an SMS turn gives it from SESSION_IDLE_SECONDS, not one the test passes.
+    svc = services.build({**config, "SESSION_IDLE_SECONDS": 1234})
     phone = "+254700000010"
+    sms.handle(svc, conversation.Inbound(phone, "10", "sms", "SMkept"))
+    store: Store = svc.store
+    key, r = store.keys.session(phone), store.redis
+    assert r.exists(key) and r.exists(store.keys.profile(phone))
+    assert r.ttl(store.keys.profile(phone)) == -1
+    assert 1200 < r.ttl(key) <= 1234
+    phone = "+254700000012"
     key = store.keys.session(phone)
     loaded = store.load(phone, key)
     profile = Profile(lang="en", country="KE", opted_out=True)
-    store.commit(phone, loaded, profile, [Write(key, {"state": "menu"}, 1800)], [], now=1_700_000_000.0)
-    r = store.redis
+    store.commit(phone, loaded, profile, [Write(key, {"state": "menu"}, 60)], [], now=1_700_000_000.0)
     assert r.ttl(store.keys.profile(phone)) == -1
-    assert 0 < r.ttl(key) <= 1800
     fields = store.profile_fields(phone)
     assert fields["opted_out"] == "1" and fields["country"] == "KE" and fields["first_seen"] == "1700000000.000"
     assert fields["opted_out_at"] == "1700000000.000" and fields["rev"] == "1"
