@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot import conversation, services, sms
 from bot.menu import Profile
-from bot.store import CountingConnection, LogEntry, Sends, Store, Write, counting_client
+from bot.store import CountingConnection, Keys, LogEntry, Sends, Store, Write, counting_client
 from tests.storeview import log_entries, person_log, sent_fields
 
 
@@ -142,3 +142,11 @@ def test_key_names_are_kept_for_the_data_already_stored_under_them():
     assert k.subscription_of("+1|malaria") == ("+1", "malaria")
     assert (k.broadcast("B1"), k.recipients("B1"), k.sent("SM1"), k.user("a@b")) == (
         "p:broadcast:B1", "p:broadcast:B1:recipients", "p:sent:SM1", "p:dash:user:a@b")  # fmt: skip
+
+
+def test_key_names_are_exact():
+    keys = Keys("factsbot:")
+    assert keys.session("+256712345678") == "factsbot:session:+256712345678"
+    assert keys.profile("+256712345678") == "factsbot:profile:+256712345678"
+    assert keys.dedupe("sms", "SM1") == "factsbot:seen:sms:SM1"
+    assert keys.log() == "factsbot:log"

@@ -8,7 +8,6 @@ import pytest
 import redis
 
 from bot.app import ConfigurationError, create_app
-from bot.store import Keys
 from tests.conftest import BASE_URL, Phone, replies, sign
 from tests.storeview import log_entries
 
@@ -207,14 +206,6 @@ def test_development_runs_without_a_token(config):
         "/sms/twilio", data={"MessageSid": "SMdev1", "From": "+256712345678", "Body": "hi"}
     )
     assert response.status_code == 200
-
-
-def test_key_names_are_exact():
-    keys = Keys("factsbot:")
-    assert keys.session("+256712345678") == "factsbot:session:+256712345678"
-    assert keys.profile("+256712345678") == "factsbot:profile:+256712345678"
-    assert keys.dedupe("sms", "SM1") == "factsbot:seen:sms:SM1"
-    assert keys.log() == "factsbot:log"
 
 
 def test_a_production_deployment_without_twilio_refuses_the_twilio_webhook(config):
