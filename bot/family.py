@@ -11,7 +11,7 @@ time; `advance` records that item as handled. The shell (bot/timed.py) stores it
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from functools import cached_property, lru_cache
@@ -205,8 +205,3 @@ def _day(text: str) -> date:
 @lru_cache(maxsize=8192)
 def _ymd(day: date) -> str:
     return f"{day:%Y%m%d}"
-
-
-def transform(value: str, book: Codebook, change: Callable[[Family], Family]) -> str:
-    """A stored family changed by `change`, stored again."""
-    return encode(change(decode(value, book)), book)
