@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import broadcasts, jobs
+from bot import broadcasts
 from bot.store import Broadcasts, FieldWorkers
-from tests.conftest import Phone, drain, recorded, twilio_settings
+from tests.conftest import Phone, drain, in_process_worker, queues, recorded, twilio_settings
 from tests.fakes import twilio_error, twilio_message
 from tests.storeview import log_entries, sent_fields
 
@@ -20,7 +20,7 @@ def members(services, group, phones):
 
 def run_workers(services):
     """One burst of an in-process worker: batches held for the morning stay scheduled."""
-    jobs.SimpleWorker([services.queue("replies"), services.queue("bulk")], services=services).work(burst=True)
+    in_process_worker(services, queues(services)).work(burst=True)
 
 
 PHONES = [f"+2567000{n:05d}" for n in range(40)]
