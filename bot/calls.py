@@ -49,7 +49,7 @@ def tip_clips(svc: Services, lang_code: str, topic_id: str, message_id: str) -> 
     None when the key message or the reminder no longer exists.
     """
     lang = svc.catalog.language(lang_code)
-    renderer = VoiceRenderer(prompts=audio.prompts(svc.config["CONTENT_DIR"], tuple(svc.catalog.languages)))
+    renderer = svc.voice_engine().renderer  # its prompts read once per content read, as the voice line's
     if message_id.startswith(REMINDER):
         clip = audio.reminder_clip(lang, message_id.removeprefix(REMINDER))
         return renderer.reminder_call(clip, lang) if clip else None
@@ -62,7 +62,7 @@ def tip_clips(svc: Services, lang_code: str, topic_id: str, message_id: str) -> 
 
 def request_for(svc: Services, phone: str, clips: tuple[Clip, ...], speaks, meta: Mapping[str, str]) -> CallRequest:
     """The call as a caller places it: each clip's recording URL, and what its provider plays."""
-    folder, base, cdn = svc.config["CONTENT_DIR"], svc.config["PUBLIC_BASE_URL"], svc.config["AUDIO_BASE_URL"]
+    folder, base, cdn = svc.audio, svc.config["PUBLIC_BASE_URL"], svc.config["AUDIO_BASE_URL"]  # the listing
     found, missing = audio.pieces(folder, clips, speaks, base, cdn)
     if missing:
         log.warning("call: no recording and no voice for %s: left out", ", ".join(f"{c.lang}/{c.id}" for c in missing))
