@@ -30,10 +30,7 @@ from bot.dashboard import (
 log = logging.getLogger(__name__)
 
 BLUEPRINTS = (auth, overview, messages, people, broadcasts, fieldworkers, inbox, simulator, queues, content, users,
-              audit)  # fmt: skip
-
-
-BLUEPRINTS += (testcall,)  # the simulator's test call (issue 12)
+              audit, testcall)  # fmt: skip
 
 
 class DashboardSessions(SecureCookieSessionInterface):
