@@ -6,6 +6,11 @@ from bot.store import LogQuery, Store
 from bot.store.codec import decoded
 
 
+def stored_keys(store: Store) -> list[bytes]:
+    """Every key under the store's prefix (a refused request must leave none)."""
+    return list(store.redis.scan_iter(match=f"{store.keys.prefix}*", count=1000))
+
+
 def log_entries(store: Store, count: int = 100) -> list[tuple[str, dict[str, str]]]:
     """The whole message log, newest first."""
     return LogQuery(store).newest(count)

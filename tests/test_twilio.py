@@ -5,15 +5,10 @@ from __future__ import annotations
 import threading
 
 import pytest
-import redis
 
 from bot.app import ConfigurationError, create_app
 from tests.conftest import BASE_URL, Phone, replies, sign
-from tests.storeview import log_entries
-
-
-def keys_under(redis_url, prefix):
-    return list(redis.Redis.from_url(redis_url).scan_iter(match=f"{prefix}*"))
+from tests.storeview import log_entries, stored_keys
 
 
 def test_a_conversation_end_to_end(phone, services):
@@ -33,7 +28,7 @@ def test_replies_are_twiml(phone):
     assert response.data.startswith(b'<?xml version="1.0" encoding="UTF-8"?><Response><Message>')
 
 
-def test_unsigned_and_forged_requests_are_refused_and_leave_no_trace(client, redis_url, prefix):
+def test_unsigned_and_forged_requests_are_refused_and_leave_no_trace(client, services):
     form = Phone(client).form("hi")
     assert client.post("/sms/twilio", data=form).status_code == 403
     forged = client.post(
@@ -45,7 +40,7 @@ def test_unsigned_and_forged_requests_are_refused_and_leave_no_trace(client, red
     assert client.post("/sms/twilio", data=tampered, headers={"X-Twilio-Signature": good_sig}).status_code == 403
     other_url = sign("https://evil.example.org/sms/twilio", form)
     assert client.post("/sms/twilio", data=form, headers={"X-Twilio-Signature": other_url}).status_code == 403
-    assert keys_under(redis_url, prefix) == []
+    assert stored_keys(services.store) == []
 
 
 def test_signature_covers_the_query_string(client):
@@ -138,11 +133,11 @@ def test_invalid_percent_encoding_is_answered(config, client, raw):
     "change",
     [{"From": ""}, {"MessageSid": ""}, {"From": "not a number"}, {"MessageSid": "SM../../etc"}, {"From": "+1"}],
 )
-def test_missing_or_malformed_fields_are_a_400(phone, change, redis_url, prefix):
+def test_missing_or_malformed_fields_are_a_400(phone, change, services):
     form = {k: v for k, v in {**phone.form("hi"), **change}.items() if v != ""}
     response = phone.post(form)
     assert response.status_code == 400
-    assert keys_under(redis_url, prefix) == []
+    assert stored_keys(services.store) == []
 
 
 def test_an_oversized_request_is_refused_not_crashed(phone):

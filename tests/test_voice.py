@@ -17,7 +17,7 @@ import pytest
 from bot import audio, content
 from bot.settings import ROOT
 from tests.conftest import BASE_URL, drain, recorded, sign
-from tests.storeview import log_entries
+from tests.storeview import log_entries, stored_keys
 
 WAV = b"RIFF\x24\x00\x00\x00WAVEfmt "  # enough to be served; nobody listens in a test
 # A number per language, so that the first-contact language comes from the country.
@@ -132,11 +132,6 @@ class AfricasTalkingCall:
         return [v.get("url") if v.tag == "Play" else f"say:en:{v.text}" for v in verbs if v.tag in ("Play", "Say")]
 
 
-def keys(svc) -> list[bytes]:
-    client = svc.store.redis
-    return list(client.scan_iter(match=f"{svc.store.keys.prefix}*"))
-
-
 # -- walking every topic ------------------------------------------------------------------------
 
 
@@ -226,7 +221,7 @@ def test_garbage_keys_get_the_prompt_again(voice_app, digits):
 def test_a_huge_body_is_refused_before_anything_runs(voice_app, svc):
     response = voice_app.test_client().post("/voice/twilio", data={"CallSid": "CA1", "Digits": "1" * 100_000})
     assert response.status_code in (403, 413)
-    assert keys(svc) == []
+    assert stored_keys(svc.store) == []
 
 
 def test_a_forged_signature_is_refused_and_writes_nothing(voice_app, svc):
@@ -235,7 +230,7 @@ def test_a_forged_signature_is_refused_and_writes_nothing(voice_app, svc):
     assert call.post(signature="").status_code == 403
     good = sign(BASE_URL + "/voice/twilio", {"CallSid": call.sid, "From": call.number})
     assert call.post("1", signature=good).status_code == 403  # signed for other fields
-    assert keys(svc) == []
+    assert stored_keys(svc.store) == []
 
 
 def test_missing_fields_are_a_400(voice_app):
