@@ -80,8 +80,7 @@ def place(svc: Services, phone: str, topic_id: str, message_id: str, *, kind: st
     profile = svc.store.profile_fields(phone) if profile is None else profile
     if profile.get("opted_out") == "1":
         return SendResult(Outcome.OPTED_OUT, reason="the person opted out (STOP) before this call")
-    allowed = quiet.next_allowed(now, quiet.timezone_for(phone, svc.config["TIMEZONE"]),
-                                 quiet.parse_hours(svc.config["QUIET_HOURS"]))  # fmt: skip
+    allowed = quiet.allowed_at(svc.config, phone, now)
     if allowed > now:
         enqueue(svc, phone, topic_id, message_id, kind, attempt, at=allowed)
         return SendResult(Outcome.SENT, reason=f"waits for the morning ({allowed:%H:%M} UTC)")

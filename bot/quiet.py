@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -40,6 +41,11 @@ def next_allowed(now: datetime, tz: ZoneInfo, hours: tuple[int, int]) -> datetim
     if end <= local:
         end += timedelta(days=1)
     return end.astimezone(now.tzinfo)
+
+
+def allowed_at(config: Mapping, phone: str, now: datetime, name: str = "QUIET_HOURS") -> datetime:
+    """`next_allowed` for `phone` under the deployment's quiet hours (`name`) and TIMEZONE override."""
+    return next_allowed(now, timezone_for(phone, config["TIMEZONE"]), parse_hours(config[name], name))
 
 
 def timezone_for(phone: str, override: str = "") -> ZoneInfo:

@@ -54,8 +54,7 @@ def later_failure(svc: Services, provider_id: str, code: str) -> str:
         return "unknown" if kept is None else "done already"
     phone = kept["phone"]
     now = datetime.now(timezone.utc)
-    morning = quiet.next_allowed(now, quiet.timezone_for(phone, svc.config["TIMEZONE"]),
-                                 quiet.parse_hours(svc.config["QUIET_HOURS"]))  # fmt: skip
+    morning = quiet.allowed_at(svc.config, phone, now)
     if morning > now:
         fallbacks.give_back(provider_id)
         svc.queue("replies").enqueue_at(morning, "bot.refusals.later_failure", provider_id, code,
