@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from bot import outbound, phones, whatsapp
 from bot.content.whatsapp import Template
 from bot.providers import Outcome, SendResult
-from bot.providers.twilio import NOT_ON_WHATSAPP, TEMPLATE_REFUSED
+from bot.providers.twilio import BY_SMS_INSTEAD, NOT_ON_WHATSAPP
 from bot.store import LogEntry, Sends
 from bot.store.channels import last_channel, set_channel, whatsapp_in
 from bot.store.fallbacks import Fallbacks
@@ -85,7 +85,7 @@ def try_whatsapp(svc: Services, phone: str, body: str, *, kind: str, meta: Mappi
     result = svc.whatsapp_provider.send(phone, body, sent)
     if result.outcome is Outcome.RETRY:
         raise outbound.TransientSendError(result.reason)
-    fall_back = result.outcome is not Outcome.SENT and result.code in NOT_ON_WHATSAPP | TEMPLATE_REFUSED
+    fall_back = result.outcome is not Outcome.SENT and result.code in BY_SMS_INSTEAD
     reason = f"{result.reason}; sent by SMS instead" if fall_back else result.reason
     entry = LogEntry("out", whatsapp.WHATSAPP, phone, body, kind, meta.get("topic", ""), meta.get("message", ""),
                      message_id=result.provider_id, parts="1", status=result.outcome.value, reason=reason,

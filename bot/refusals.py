@@ -19,7 +19,7 @@ from rq.exceptions import DuplicateJobError
 
 from bot import jobs, outbound, phones, quiet, whatsapp
 from bot.providers import Outcome
-from bot.providers.twilio import NOT_ON_WHATSAPP, TEMPLATE_REFUSED, describe
+from bot.providers.twilio import BY_SMS_INSTEAD, NOT_ON_WHATSAPP, describe
 from bot.store import LogEntry, Sends
 from bot.store.channels import set_channel
 from bot.store.fallbacks import Fallbacks
@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 def refused_later(svc: Services, provider_id: str, code: str) -> None:
     """A status callback said WhatsApp refused a message it had accepted: queue its SMS (once per message)."""
-    if code not in NOT_ON_WHATSAPP | TEMPLATE_REFUSED:
+    if code not in BY_SMS_INSTEAD:
         return
     try:
         svc.queue("replies").enqueue("bot.refusals.later_failure", provider_id, code, unique=True,

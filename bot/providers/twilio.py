@@ -18,6 +18,7 @@ RETRY = {"20429", "20500", "20503", "30001"}
 # the number is not on WhatsApp, or the template (or free text outside the window) was refused.
 NOT_ON_WHATSAPP = {"63003", "63024"}
 TEMPLATE_REFUSED = {"63016", "63021", "63027", "63028", "63032", "63049"}
+BY_SMS_INSTEAD = frozenset(NOT_ON_WHATSAPP | TEMPLATE_REFUSED)
 
 REASONS = {
     "21610": "the person replied STOP to this sender",
