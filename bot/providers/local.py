@@ -41,13 +41,18 @@ class RecordProvider:
         record = {"to": to, "body": body, "channel": "sms", **meta, "time": time.time()}
         if "variables" in record:  # a WhatsApp template's ContentVariables, kept as the object they are
             record["variables"] = json.loads(record["variables"])
-        line = json.dumps(record, ensure_ascii=False) + "\n"
-        with open(self.path, "a", encoding="utf-8") as f:
-            fcntl.flock(f, fcntl.LOCK_EX)
-            f.write(line)
-            f.flush()
-            fcntl.flock(f, fcntl.LOCK_UN)
+        append(self.path, record)
         return SendResult(Outcome.SENT, provider_id=f"record-{os.getpid()}-{time.time_ns()}")
+
+
+def append(path: str, record: Mapping) -> None:
+    """One JSON line at the end of a recording, whole even when several workers write at once."""
+    line = json.dumps(record, ensure_ascii=False) + "\n"
+    with open(path, "a", encoding="utf-8") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        f.write(line)
+        f.flush()
+        fcntl.flock(f, fcntl.LOCK_UN)
 
 
 class NullProvider:

@@ -8,8 +8,6 @@ the phone answers (bot/channels/voice.py replays the clips kept with the call's 
 
 from __future__ import annotations
 
-import fcntl
-import json
 import sys
 import time
 import uuid
@@ -26,6 +24,7 @@ from bot.audio import Clip, Piece
 from bot.phones import mask
 from bot.providers.africastalking import post as at_post
 from bot.providers.base import Outcome, SendResult
+from bot.providers.local import append
 from bot.providers.twilio import client as twilio_client
 from bot.providers.twilio import from_error
 
@@ -146,11 +145,7 @@ class RecordCaller:
                                                                                            strict=True)]  # fmt: skip
         line = {"to": request.to, "kind": "call", "clips": clips, **request.meta, "call_id": call_id,
                 "time": time.time()}  # fmt: skip
-        with open(self.path, "a", encoding="utf-8") as f:
-            fcntl.flock(f, fcntl.LOCK_EX)
-            f.write(json.dumps(line, ensure_ascii=False) + "\n")
-            f.flush()
-            fcntl.flock(f, fcntl.LOCK_UN)
+        append(self.path, line)
         return SendResult(Outcome.SENT, provider_id=call_id)
 
 
