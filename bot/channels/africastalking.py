@@ -13,10 +13,10 @@ import re
 from functools import lru_cache
 
 import redis
-from flask import Blueprint, Response, abort, request
+from flask import Blueprint, abort, request
 
 from bot import conversation, jobs, menu, phones, services, settings, sms, ussd, ussd_timed
-from bot.channels import caller
+from bot.channels import caller, plain
 from bot.store import Sends, Write
 
 bp = Blueprint("africastalking", __name__)
@@ -51,10 +51,6 @@ def guard():
         if not any(address in net for net in _networks(allowed)):
             log.warning("rejected an Africa's Talking callback from an address not allowed")
             abort(403)
-
-
-def plain(text: str, status: int = 200) -> Response:
-    return Response(text, status, mimetype="text/plain")
 
 
 @bp.post("/ussd/africastalking")

@@ -14,7 +14,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from werkzeug.datastructures import MultiDict
 
 from bot import conversation, phones, refusals, services, settings, sms, whatsapp
-from bot.channels import caller
+from bot.channels import caller, plain
 from bot.providers.twilio import describe
 from bot.store import Sends
 
@@ -89,7 +89,7 @@ def inbound():
     form = {"MessageSid": request.form.get("MessageSid", ""), "From": whatsapp.number(request.form.get("From", ""))}
     found = caller(form, "MessageSid", "From", _SID, svc.config["DEFAULT_REGION"])
     if found is None:
-        return Response("MessageSid and a phone number in From are required\n", 400, mimetype="text/plain")
+        return plain("MessageSid and a phone number in From are required\n", 400)
     sid, phone = found
     if on_whatsapp:
         message = conversation.Inbound(phone, whatsapp.text_of(request.form), whatsapp.WHATSAPP, sid,
@@ -118,7 +118,7 @@ def status_callback():
     sid = request.form.get("MessageSid", "").strip()
     status = request.form.get("MessageStatus", "").strip().lower()
     if not _SID.match(sid) or not _STATUS.match(status):
-        return Response("MessageSid and MessageStatus are required\n", 400, mimetype="text/plain")
+        return plain("MessageSid and MessageStatus are required\n", 400)
     failed = status in ("undelivered", "failed")
     code = request.form.get("ErrorCode", "").strip()
     reason = describe(code) if failed else ""
@@ -129,5 +129,5 @@ def status_callback():
             refusals.refused_later(svc, sid, code)  # a WhatsApp message refused after all: by SMS, once
     except redis.RedisError as e:
         log.error("status callback not recorded: %s", type(e).__name__)
-        return Response("try again\n", 503, mimetype="text/plain")  # Twilio retries
+        return plain("try again\n", 503)  # Twilio retries
     return Response("", 204)

@@ -23,7 +23,7 @@ from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from bot import audio, calls, conversation, jobs, phones, services, voice
 from bot.audio import Clip, Piece
-from bot.channels import africastalking, caller, twilio
+from bot.channels import africastalking, caller, plain, twilio
 from bot.menu import Event, Session
 from bot.providers.voice import play
 from bot.store import Write
@@ -119,12 +119,12 @@ def twilio_call():
     svc = services.get()
     found = caller(request.form, "CallSid", "From", _SID, svc.config["DEFAULT_REGION"])
     if found is None:
-        return Response("CallSid and a phone number in From are required\n", 400, mimetype="text/plain")
+        return plain("CallSid and a phone number in From are required\n", 400)
     sid, phone = found
     try:
         t = _answer(svc, "twilio", sid, phone, request.form.get("Digits", ""))
     except CallMismatch:
-        return Response("CallSid belongs to another number\n", 400, mimetype="text/plain")
+        return plain("CallSid belongs to another number\n", 400)
     if t is None:
         return twiml(pieces(svc, _apology(svc, phone), audio.TWILIO_TTS), hangup=True)
     return twiml(pieces(svc, t.answer.clips, audio.TWILIO_TTS), hangup=t.hangup)
@@ -155,7 +155,7 @@ def africastalking_call():
     form = request.form
     found = caller(form, "sessionId", "callerNumber", _AT_ID, svc.config["DEFAULT_REGION"])
     if found is None:
-        return Response("sessionId and callerNumber are required\n", 400, mimetype="text/plain")
+        return plain("sessionId and callerNumber are required\n", 400)
     session_id, phone = found
     outbound = form.get("direction", "").strip().lower().startswith("out")  # a tip call we placed
     record: dict[str, str] = {}
@@ -172,13 +172,13 @@ def africastalking_call():
             record = Calls(svc.store).get(session_id)
     except redis.RedisError as e:
         log.error("voice callback not recorded: %s", type(e).__name__)
-        return Response("try again\n", 503, mimetype="text/plain")
+        return plain("try again\n", 503)
     if record.get("direction") == "out":  # a tip call we placed, answered: play the tip
         return at_tip_xml(pieces(svc, [Clip(*c) for c in Calls(svc.store).clips(record)], audio.AT_TTS))
     try:
         t = _answer(svc, "africastalking", session_id, phone, form.get("dtmfDigits", ""))
     except CallMismatch:
-        return Response("sessionId belongs to another number\n", 400, mimetype="text/plain")
+        return plain("sessionId belongs to another number\n", 400)
     if t is None:
         return at_xml(pieces(svc, _apology(svc, phone), audio.AT_TTS), hangup=True)
     return at_xml(pieces(svc, t.answer.clips, audio.AT_TTS), hangup=t.hangup)
@@ -266,7 +266,7 @@ def twilio_status():
     svc, form = services.get(), request.form
     sid, status = form.get("CallSid", "").strip(), form.get("CallStatus", "").strip().lower()
     if not _SID.match(sid) or status not in TWILIO_OUTCOMES:
-        return Response("CallSid and CallStatus are required\n", 400, mimetype="text/plain")
+        return plain("CallSid and CallStatus are required\n", 400)
     outcome = TWILIO_OUTCOMES[status]
     inbound = form.get("Direction", "").strip() == "inbound"
     phone = phones.normalise(form.get("From" if inbound else "To", ""), svc.config["DEFAULT_REGION"]) or ""
@@ -278,7 +278,7 @@ def twilio_status():
             Calls(svc.store).progress(sid, outcome)
     except redis.RedisError as e:
         log.error("call status not recorded: %s", type(e).__name__)
-        return Response("try again\n", 503, mimetype="text/plain")  # Twilio retries
+        return plain("try again\n", 503)  # Twilio retries
     return Response("", 204)
 
 
