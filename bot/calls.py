@@ -13,14 +13,14 @@ played), completed (hung up before), busy, no-answer, failed.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Container, Iterable, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
 from rq.exceptions import DuplicateJobError
 
 from bot import audio, jobs, outbound, phones, quiet
-from bot.audio import Clip
+from bot.audio import Clip, Piece
 from bot.providers import Outcome, SendResult
 from bot.providers.voice import CallRequest
 from bot.render.voice import VoiceRenderer
@@ -62,12 +62,19 @@ def tip_clips(svc: Services, lang_code: str, topic_id: str, message_id: str) -> 
 
 def request_for(svc: Services, phone: str, clips: tuple[Clip, ...], speaks, meta: Mapping[str, str]) -> CallRequest:
     """The call as a caller places it: each clip's recording URL, and what its provider plays."""
-    folder, base, cdn = svc.audio, svc.config["PUBLIC_BASE_URL"], svc.config["AUDIO_BASE_URL"]  # the listing
-    found, missing = audio.pieces(folder, clips, speaks, base, cdn)
-    if missing:
-        log.warning("call: no recording and no voice for %s: left out", ", ".join(f"{c.lang}/{c.id}" for c in missing))
-    urls = tuple(audio.clip_url(folder, clip, base, cdn) for clip in clips)
+    base, cdn = svc.config["PUBLIC_BASE_URL"], svc.config["AUDIO_BASE_URL"]
+    found = playable(svc, clips, speaks, base)
+    urls = tuple(audio.clip_url(svc.audio, clip, base, cdn) for clip in clips)  # the process's listing
     return CallRequest(phone, clips, urls, tuple(found), base.rstrip("/") + "/voice/twilio/heard", dict(meta))
+
+
+def playable(svc: Services, clips: Iterable[Clip], speaks: Container[str], base: str) -> list[Piece]:
+    """Each clip as a recording's URL or words to say (audio.pieces on the process's listing); logs what is left out."""
+    found, missing = audio.pieces(svc.audio, clips, speaks, base, svc.config["AUDIO_BASE_URL"])
+    if missing:
+        left_out = ", ".join(f"{c.lang}/{c.id}" for c in missing)
+        log.warning("voice: no recording and no voice for %s: left out (see factsbot audio status)", left_out)
+    return found
 
 
 def place(svc: Services, phone: str, topic_id: str, message_id: str, *, kind: str, attempt: int = 1,

@@ -84,14 +84,9 @@ def run(svc, provider: str, call_id: str, phone: str, digits: str) -> voice.Turn
     return turns[-1]
 
 
-def pieces(svc, clips: Sequence[Clip], speaks: Container[str], base: str = "") -> list[Piece]:
+def pieces(svc, clips: Sequence[Clip], speaks: Container[str]) -> list[Piece]:
     """Each clip as a recording's URL or words to say; consecutive words in one language are said at once."""
-    base = base or svc.config["PUBLIC_BASE_URL"] or request.host_url
-    found, missing = audio.pieces(svc.audio, clips, speaks, base, svc.config["AUDIO_BASE_URL"])
-    if missing:
-        left_out = ", ".join(f"{c.lang}/{c.id}" for c in missing)
-        log.warning("voice: no recording and no voice for %s: left out (see factsbot audio status)", left_out)
-    return found
+    return calls.playable(svc, clips, speaks, svc.config["PUBLIC_BASE_URL"] or request.host_url)
 
 
 def _answer(svc, provider: str, call_id: str, phone: str, digits: str):
