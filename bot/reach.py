@@ -90,15 +90,19 @@ def try_whatsapp(svc: Services, phone: str, body: str, *, kind: str, meta: Mappi
     entry = LogEntry("out", whatsapp.WHATSAPP, phone, body, kind, meta.get("topic", ""), meta.get("message", ""),
                      message_id=result.provider_id, parts="1", status=result.outcome.value, reason=reason,
                      broadcast=meta.get("broadcast_id", ""))  # fmt: skip
+    # The send's record and the text kept for a later refusal go in one round trip.
+    pipe = svc.store.redis.pipeline(transaction=False)
     if fall_back or record_sent:
         # Only STOP reaches across channels: a number WhatsApp does not know can still get SMS.
-        Sends(svc.store).record(phone, entry, result.provider_id, opted_out=result.outcome is Outcome.OPTED_OUT)
+        Sends(svc.store).record(phone, entry, result.provider_id, opted_out=result.outcome is Outcome.OPTED_OUT,
+                                pipe=pipe)  # fmt: skip
+    if not fall_back and result.outcome is Outcome.SENT and result.provider_id:
+        # Accepted is not delivered: a status callback may yet say WhatsApp refused it (bot/refusals.py).
+        Fallbacks(svc.store).keep(result.provider_id, {"phone": phone, "body": body, "kind": kind,
+                                                       "topic": meta.get("topic", ""),
+                                                       "message": meta.get("message", "")}, pipe=pipe)  # fmt: skip
+    pipe.execute()
     if not fall_back:
-        if result.outcome is Outcome.SENT and result.provider_id:
-            # Accepted is not delivered: a status callback may yet say WhatsApp refused it (bot/refusals.py).
-            Fallbacks(svc.store).keep(result.provider_id, {"phone": phone, "body": body, "kind": kind,
-                                                           "topic": meta.get("topic", ""),
-                                                           "message": meta.get("message", "")})  # fmt: skip
         return result, {}
     if result.code in NOT_ON_WHATSAPP:
         # Until they write on WhatsApp again, their messages go by SMS (their next message sets it back).

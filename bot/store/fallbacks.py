@@ -37,12 +37,17 @@ class Fallbacks:
     def key(self, provider_id: str) -> str:
         return f"{self.keys.sent(provider_id)}:sms"
 
-    def keep(self, provider_id: str, fields: Mapping[str, str]) -> None:
-        """What a WhatsApp message Twilio accepted said, for an SMS should it fail later (one round trip)."""
-        pipe = self.redis.pipeline(transaction=True)
+    def keep(self, provider_id: str, fields: Mapping[str, str], pipe=None) -> None:
+        """What a WhatsApp message Twilio accepted said, for an SMS should it fail later (one round trip).
+
+        With `pipe`, the writes are queued on it, to go in the same round trip as the send's record.
+        """
+        own = pipe is None
+        pipe = self.redis.pipeline(transaction=True) if own else pipe
         pipe.hset(self.key(provider_id), mapping={k: fields.get(k, "") for k in FIELDS})
         pipe.expire(self.key(provider_id), KEEP_SECONDS)
-        pipe.execute()
+        if own:
+            pipe.execute()
 
     def claim(self, provider_id: str, by: str) -> dict[str, str] | None:
         """The record, if this call is the one to send its SMS; {} when another did; None when there is none."""
