@@ -10,7 +10,11 @@ the line speaks English with Twilio's text-to-speech (no recordings needed); eac
 of keypresses (menu, a topic, why, next, repeat, back, more topics) and calls again.
 Every app runs under identical gunicorn settings against the same Redis
 (REDIS_URL, or an embedded Valkey). Rounds rotate through the apps so machine noise hits
-each; the figures are medians over rounds. Simulated phones walk whole conversations, each
+each; the figures are medians over rounds, and the floor ratio is also given as the median of
+each round's own ratio (ours against the floor measured just before it). Beside throughput, which
+shares the machine's two cores with the clients, it reports the CPU each app and Redis spent per
+answered request (gunicorn's processes from /proc, Redis from INFO), which client load and
+scheduling noise move far less. Simulated phones walk whole conversations, each
 message with its own MessageSid and a valid X-Twilio-Signature. Redis round trips per
 message are counted on the wire, through the real endpoint. The last line is one JSON object.
 """
@@ -132,6 +136,25 @@ def build(channel: str, port: int, phone: str, step: int, phones: int) -> bytes:
 
 
 SUCCESS = {"sms": b"<Message>", "ussd": b"\r\n\r\nCON ", "voice": b"<Gather "}
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process has used, from /proc: gunicorn's master and its workers."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def server_cpu(proc: subprocess.Popen, redis_client) -> tuple[float, float]:
+    """CPU seconds so far of a gunicorn (master and workers), and of the Redis server."""
+    try:
+        children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+    except OSError:
+        children = []
+    info = redis_client.info("cpu")
+    return sum(process_cpu(p) for p in (proc.pid, *map(int, children))), info["used_cpu_sys"] + info["used_cpu_user"]
 
 
 def one_request(port: int, data: bytes, channel: str = "sms") -> tuple[float, bool]:
@@ -321,6 +344,9 @@ def main() -> None:
     else:
         trips, floor_trips = ussd_round_trips(config), None
 
+    import redis
+
+    redis_client = redis.Redis.from_url(redis_url)
     servers = {}
     results: dict[str, list[dict]] = {name: [] for name in apps}
     # Kenyan numbers (Kiswahili first); Ugandan ones for voice, whose English Twilio speaks without recordings.
@@ -333,10 +359,18 @@ def main() -> None:
             measure(port, phones, 1.0, processes, threads, channel)  # warm up
         for r in range(rounds):
             for name, (port, _) in servers.items():
+                cpu_before = server_cpu(servers[name][1], redis_client)
                 m = measure(port, phones, seconds, processes, threads, channel)
+                app_cpu, redis_cpu = (
+                    after - before
+                    for after, before in zip(server_cpu(servers[name][1], redis_client), cpu_before, strict=True)
+                )
+                m["app_cpu_us"], m["redis_cpu_us"] = (1e6 * cpu / max(1, m["requests"]) for cpu in (app_cpu, redis_cpu))
+                m["cpu_us"] = m["app_cpu_us"] + m["redis_cpu_us"]
                 results[name].append(m)
                 print(f"round {r + 1} {name:5}: {m['rps']:7.0f} req/s  p50 {m['p50_ms']:.2f} ms  "
-                      f"p99 {m['p99_ms']:.2f} ms  errors {m['errors']}", flush=True)  # fmt: skip
+                      f"p99 {m['p99_ms']:.2f} ms  CPU/req app {m['app_cpu_us']:.0f} us Redis {m['redis_cpu_us']:.0f} us"
+                      f"  errors {m['errors']}", flush=True)  # fmt: skip
     finally:
         for _, proc in servers.values():
             proc.send_signal(signal.SIGTERM)
@@ -346,10 +380,26 @@ def main() -> None:
     def median(name: str, key: str) -> float:
         return statistics.median(m[key] for m in results[name])
 
+    def paired(name: str, key: str, inverse: bool = False) -> float | None:
+        """The median over rounds of ours against `name` in the same round."""
+        if name not in apps:
+            return None
+        pairs = [(o[key], b[key]) for o, b in zip(results["ours"], results[name], strict=True)]
+        return round(statistics.median((b / o) if inverse else (o / b) for o, b in pairs), 3)
+
     summary = {
         "channel": channel,
         "ratio": round(median("ours", "rps") / median("bare", "rps"), 3),
         "floor_ratio": round(median("ours", "rps") / median("floor", "rps"), 3) if "floor" in apps else None,
+        "floor_ratio_paired": paired("floor", "rps"),
+        "floor_cpu_ratio": paired("floor", "cpu_us", inverse=True),  # floor's CPU per request / ours
+        "cpu_us": round(median("ours", "cpu_us")),
+        "floor_cpu_us": round(median("floor", "cpu_us")) if "floor" in apps else None,
+        "bare_cpu_us": round(median("bare", "cpu_us")),
+        "app_cpu_us": round(median("ours", "app_cpu_us")),
+        "redis_cpu_us": round(median("ours", "redis_cpu_us")),
+        "floor_app_cpu_us": round(median("floor", "app_cpu_us")) if "floor" in apps else None,
+        "floor_redis_cpu_us": round(median("floor", "redis_cpu_us")) if "floor" in apps else None,
         "rps": round(median("ours", "rps"), 1),
         "bare_rps": round(median("bare", "rps"), 1),
         "floor_rps": round(median("floor", "rps"), 1) if "floor" in apps else None,
@@ -368,8 +418,16 @@ def main() -> None:
     }
     print(f"ours {summary['rps']:.0f} req/s vs bare Flask {summary['bare_rps']:.0f} req/s: ratio {summary['ratio']}")
     if summary["floor_ratio"] is not None:
-        print(f"ours {summary['rps']:.0f} req/s vs the same-I/O floor {summary['floor_rps']:.0f} req/s: "
-              f"ratio {summary['floor_ratio']}")  # fmt: skip
+        print(
+            f"ours {summary['rps']:.0f} req/s vs the same-I/O floor {summary['floor_rps']:.0f} req/s: "
+            f"ratio {summary['floor_ratio']} (median of each round's ratio {summary['floor_ratio_paired']})"
+        )
+        print(
+            f"server CPU per request (gunicorn + Redis): ours {summary['cpu_us']} us "
+            f"({summary['app_cpu_us']} + {summary['redis_cpu_us']}), floor {summary['floor_cpu_us']} us "
+            f"({summary['floor_app_cpu_us']} + {summary['floor_redis_cpu_us']}), bare {summary['bare_cpu_us']} us; "
+            f"floor/ours {summary['floor_cpu_ratio']}"
+        )
     print(
         f"ours p50 {summary['p50_ms']} ms, p99 {summary['p99_ms']} ms; "
         f"Redis round trips per inbound message: {summary['redis_roundtrips_per_message']}"

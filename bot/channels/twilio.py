@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 from functools import lru_cache
 from urllib.parse import urlparse
 
@@ -24,18 +25,17 @@ log = logging.getLogger(__name__)
 _SID = re.compile(r"^[A-Za-z0-9]{2,64}$")
 
 
-def called_url() -> str:
+def called_url(config: Mapping) -> str:
     """The URL as Twilio called it: behind a TLS proxy the app sees another scheme and host."""
-    base = services.get().config["PUBLIC_BASE_URL"].rstrip("/")
+    base = config["PUBLIC_BASE_URL"].rstrip("/")
     if not base:
         return request.url
     query = request.query_string.decode("latin-1")
     return f"{base}{request.path}" + (f"?{query}" if query else "")
 
 
-def signature_ok() -> bool:
+def signature_ok(config: Mapping) -> bool:
     """Twilio signed this request with our auth token, for the URL it called."""
-    config = services.get().config
     token = config["TWILIO_AUTH_TOKEN"]
     if not token:
         # Only development runs unsigned; a production deployment on Africa's Talking alone
@@ -43,7 +43,7 @@ def signature_ok() -> bool:
         return settings.is_development(config)
     signature = request.headers.get("X-Twilio-Signature", "")
     fields = signed_fields(request.form)
-    return bool(signature) and fields is not None and signed_by(token, called_url(), fields, signature)
+    return bool(signature) and fields is not None and signed_by(token, called_url(config), fields, signature)
 
 
 def signed_by(token: str, url: str, fields: MultiDict, signature: str) -> bool:
@@ -80,10 +80,10 @@ def twiml(parts: tuple[str, ...]) -> Response:
 
 @bp.post("")
 def inbound():
-    if not signature_ok():
+    svc = services.get()
+    if not signature_ok(svc.config):
         log.warning("rejected a Twilio webhook with a missing or wrong signature")
         abort(403)
-    svc = services.get()
     # WhatsApp comes to the same webhook, From "whatsapp:+E164": the same person as that number's SMS.
     on_whatsapp = whatsapp.is_address(request.form.get("From", ""))
     form = {"MessageSid": request.form.get("MessageSid", ""), "From": whatsapp.number(request.form.get("From", ""))}
@@ -113,7 +113,8 @@ def status_callback():
 
     A WhatsApp message reported refused (not on WhatsApp, template or window) goes by SMS, once.
     """
-    if not signature_ok():
+    svc = services.get()
+    if not signature_ok(svc.config):
         abort(403)
     sid = request.form.get("MessageSid", "").strip()
     status = request.form.get("MessageStatus", "").strip().lower()
@@ -122,7 +123,6 @@ def status_callback():
     failed = status in ("undelivered", "failed")
     code = request.form.get("ErrorCode", "").strip()
     reason = describe(code) if failed else ""
-    svc = services.get()
     try:
         Sends(svc.store).record_status(sid, status, reason=reason)
         if failed:

@@ -108,10 +108,10 @@ def _apology(svc, phone: str) -> list[Clip]:
 
 @bp.post("/voice/twilio")
 def twilio_call():
-    if not twilio.signature_ok():
+    svc = services.get()
+    if not twilio.signature_ok(svc.config):
         log.warning("rejected a Twilio voice webhook with a missing or wrong signature")
         abort(403)
-    svc = services.get()
     found = caller(request.form, "CallSid", "From", _SID, svc.config["DEFAULT_REGION"])
     if found is None:
         return plain("CallSid and a phone number in From are required\n", 400)
@@ -255,10 +255,10 @@ TWILIO_OUTCOMES = {"queued": "", "initiated": "", "ringing": "ringing", "in-prog
 @bp.post("/voice/twilio/status")
 def twilio_status():
     """Status callbacks of calls (ours, and the line's when the number is set to send them): outcome, minutes."""
-    if not twilio.signature_ok():
+    svc, form = services.get(), request.form
+    if not twilio.signature_ok(svc.config):
         log.warning("rejected a Twilio call status callback with a missing or wrong signature")
         abort(403)
-    svc, form = services.get(), request.form
     sid, status = form.get("CallSid", "").strip(), form.get("CallStatus", "").strip().lower()
     if not _SID.match(sid) or status not in TWILIO_OUTCOMES:
         return plain("CallSid and CallStatus are required\n", 400)
@@ -280,12 +280,13 @@ def twilio_status():
 @bp.post("/voice/twilio/heard")
 def twilio_heard():
     """A tip call's TwiML redirects here after its last clip: the person heard it to the end. Then it hangs up."""
-    if not twilio.signature_ok():
+    svc = services.get()
+    if not twilio.signature_ok(svc.config):
         abort(403)
     sid = request.form.get("CallSid", "").strip()
     if _SID.match(sid):
         try:
-            Calls(services.get().store).heard(sid)
+            Calls(svc.store).heard(sid)
         except redis.RedisError as e:
             log.error("call heard not recorded: %s", type(e).__name__)
     response = VoiceResponse()
