@@ -9,14 +9,15 @@ its 24-hour window, SMS otherwise) and logged with the kind `answer`.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from bot import jobs, phones, reach, segments, services, whatsapp
 from bot.dashboard.access import Role, protect, requires
-from bot.store import Audit, LogQuery
-from bot.store.questions import Questions
+from bot.store import Audit
+from bot.store.questions import Asker, Questions
 
 bp = protect(Blueprint("dashboard_inbox", __name__, url_prefix="/dashboard"))
 SHOWN = 50  # open questions on the page
@@ -36,6 +37,17 @@ def channel_for(phone: str, profile: dict[str, str]) -> str:
     return whatsapp.WHATSAPP if route is whatsapp.Route.TEXT else whatsapp.SMS
 
 
+def page_items(shown: list[dict], askers: Mapping[str, Asker]) -> list[dict]:
+    """Each open question as the page shows it: the asker's language, the answer's channel, their conversation."""
+    catalog, items = services.get().catalog, []
+    for q in shown:
+        asker = askers[q["phone"]]
+        lang = catalog.language(q.get("lang") or asker.profile.get("lang"))
+        items.append({**q, "language": lang.name, "answer_channel": channel_for(q["phone"], asker.profile),
+                      "history": asker.history})  # fmt: skip
+    return items
+
+
 @bp.get("/inbox")
 def index():
     questions = _questions()
@@ -43,12 +55,8 @@ def index():
     if not current_user.role.allows(Role.OPERATOR):
         return render_template("dashboard/inbox.html", figures=figures, items=None, canned={})
     svc = services.get()
-    items = []
-    for q in questions.open(SHOWN):
-        profile = svc.store.profile_fields(q["phone"])
-        lang = svc.catalog.language(q.get("lang") or profile.get("lang"))
-        items.append({**q, "language": lang.name, "answer_channel": channel_for(q["phone"], profile),
-                      "history": LogQuery(svc.store).person(q["phone"], HISTORY)})  # fmt: skip
+    shown = questions.open(SHOWN)
+    items = page_items(shown, questions.askers((q["phone"] for q in shown), HISTORY))
     messages = [(f"{t.id}/{m.id}", f"{t.label} {n}: {m.short}") for t in svc.catalog.language("en").topics
                 for n, m in enumerate(t.messages, 1)]  # fmt: skip
     return render_template("dashboard/inbox.html", figures=figures, items=items, canned=questions.canned(),
@@ -120,4 +128,3 @@ def save_canned():
     Audit(store).add(current_user.email, "canned_answer_saved", name=name)
     flash(f"Saved the canned answer {name!r}.", "ok")
     return redirect(url_for(".index"))
-

@@ -11,10 +11,10 @@ import json
 import statistics
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from bot.store.codec import decoded, document
+from bot.store.codec import decoded, document, rows
 from bot.store.people import Op, Store, Write
 
 # Urgent questions sort before every other open one: their priority is their time minus this.
@@ -36,6 +36,14 @@ class Figures:
     median_first_answer: float | None  # seconds from asking to the answer, over the answered ones
     open_now: int
     urgent_open: int
+
+
+@dataclass(frozen=True)
+class Asker:
+    """Who asked, as the inbox shows them: their profile and their recent conversation."""
+
+    profile: dict[str, str]
+    history: list[tuple[str, dict[str, str]]]  # log entries, newest first (as LogQuery.person gives them)
 
 
 class Questions:
@@ -68,6 +76,26 @@ class Questions:
         if gone:
             self.redis.zrem(self.keys.questions_open(), *gone)
         return [d for d in docs if d is not None]
+
+    def askers(self, phones: Iterable[str], history: int) -> dict[str, Asker]:
+        """Each phone's profile and last `history` log entries, in two round trips however many phones:
+        the profiles and the log indexes together, then every indexed entry."""
+        phones = list(dict.fromkeys(phones))
+        if not phones:
+            return {}
+        pipe = self.redis.pipeline(transaction=False)
+        for phone in phones:
+            pipe.hgetall(self.keys.profile(phone))
+            pipe.zrevrangebyscore(self.keys.log_index(phone), "+inf", "-inf", start=0, num=history)
+        found = pipe.execute()
+        profiles, indexes = found[0::2], found[1::2]
+        pipe = self.redis.pipeline(transaction=False)
+        for entry_id in (i for ids in indexes for i in ids):
+            pipe.xrange(self.keys.log(), entry_id, entry_id)
+        entries = iter(pipe.execute())  # no command, no round trip: a pipeline with none sends nothing
+        # An id trimmed from the log by retention finds no entry, and drops out here.
+        return {phone: Asker(decoded(profile), [row for _ in ids for row in rows(next(entries))])
+                for phone, profile, ids in zip(phones, profiles, indexes, strict=True)}  # fmt: skip
 
     def counts(self) -> tuple[int, int]:
         """(open questions, urgent ones among them): what a viewer may see."""
