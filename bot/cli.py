@@ -288,7 +288,6 @@ def broadcast_cancel(broadcast_id: str) -> None:
 def worker(burst: bool) -> None:
     """An RQ worker for replies (first) and broadcasts; recovers broadcasts a crash interrupted."""
     from bot import broadcasts, subscriptions, timed, workers
-    from bot.services import queue_name
 
     svc = _services()  # this worker's composition root: the services every job it runs is handed
     if not settings.is_development(svc.config):
@@ -306,8 +305,9 @@ def worker(burst: bool) -> None:
         subscriptions.schedule_ticks(svc)
         timed.schedule_ticks(svc)  # timed messages: a tick a minute, like subscriptions
 
-    queues = [svc.queue("replies"), svc.queue("bulk")]
-    click.echo(f"worker on {', '.join(queue_name(svc.config, q) for q in ('replies', 'bulk'))}", err=True)
+    names = ("replies", "bulk")
+    queues = [svc.queue(name) for name in names]
+    click.echo(f"worker on {', '.join(svc.store.keys.rq_queue(name) for name in names)}", err=True)
     workers.run(svc, queues, prepare, burst=burst)
 
 

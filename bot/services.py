@@ -129,15 +129,11 @@ class Services:
 
     def queue(self, name: str) -> Queue:
         """An RQ queue: "replies" (one-off, first) or "bulk" (broadcasts)."""
-        return Queue(queue_name(self.config, name), connection=self.store.redis)
+        return Queue(self.store.keys.rq_queue(name), connection=self.store.redis)
 
     def text(self, key: str, lang: str = "") -> str:
         """A system text with the program's name filled in (for replies outside the menu)."""
         return Wording(self.catalog.language(lang or self.context.default_lang), self.context)(key)
-
-
-def queue_name(config: Mapping, name: str) -> str:
-    return f"{config['REDIS_PREFIX']}{name}"
 
 
 def build(config: Mapping, client: redis.Redis | None = None) -> Services:

@@ -150,3 +150,11 @@ def test_key_names_are_exact():
     assert keys.profile("+256712345678") == "factsbot:profile:+256712345678"
     assert keys.dedupe("sms", "SM1") == "factsbot:seen:sms:SM1"
     assert keys.log() == "factsbot:log"
+    assert (keys.rq_queue("replies"), keys.rq_queue("bulk")) == ("factsbot:replies", "factsbot:bulk")
+
+
+def test_rq_queues_are_named_by_keys_under_the_prefix(config):
+    """Jobs already queued on a deployed server wait under these names: the worker must keep serving them."""
+    svc = services.build(config)
+    prefix = config["REDIS_PREFIX"]
+    assert [svc.queue(name).name for name in ("replies", "bulk")] == [f"{prefix}replies", f"{prefix}bulk"]

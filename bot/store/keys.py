@@ -247,3 +247,9 @@ class Keys:
     def wait_timeouts(self) -> str:
         """WAITs for replicas that timed out, per UTC day (a hash: day -> count)."""
         return f"{self.prefix}wait:timeouts"
+
+    # -- job queues -----------------------------------------------------------------------
+
+    def rq_queue(self, name: str) -> str:
+        """An RQ queue's name ("replies", "bulk"): RQ keeps the queue under rq:queue:<this> and the like."""
+        return f"{self.prefix}{name}"
