@@ -10,9 +10,18 @@ never sent again. Opt-out and group membership are checked again at each claim.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timezone
+from enum import Enum
 from typing import TYPE_CHECKING
+
+from rq import Worker
+from rq.executions import Execution
+from rq.job import Job
 
 from bot import quiet, reach, segments, stages, timed
 from bot.content import Catalog
@@ -200,15 +209,100 @@ def cancel(svc: Services, broadcast_id: str) -> bool:
 
 
 def recover(svc: Services) -> list[str]:
-    """Requeue the unfinished batches of sending broadcasts (after workers crashed or were killed)."""
+    """Requeue the batches of sending broadcasts that no RQ job will run any more (after workers crashed or
+    were killed); a worker does this as it starts. Which broadcasts had batches requeued.
+
+    A batch still queued, held for later (quiet hours, a retry's wait) or in the hands of a live worker is
+    left to its job: queued again it would run twice, the second copy finding every claim taken.
+    """
     store = Broadcasts(svc.store)
-    recovered = []
-    for bid in store.with_status(Status.SENDING):
-        left = store.batches_left(bid)
-        if left:
-            enqueue_batches(svc, bid, left, f"-x{time.time_ns()}")
-            recovered.append(bid)
-    return recovered
+    sending = store.with_status(Status.SENDING)
+    if not sending:
+        return []
+    jobs = batch_jobs(svc)  # before what is left: a batch finishing meanwhile is only left out
+    requeue = batches_to_requeue({bid: store.batches_left(bid) for bid in sending}, jobs)
+    suffix = f"-x{time.time_ns()}"
+    for bid, batches in requeue.items():
+        enqueue_batches(svc, bid, batches, suffix)
+    return list(requeue)
+
+
+class JobState(str, Enum):
+    """Where RQ holds a batch's job, as `recover` sees it."""
+
+    QUEUED = "queued"
+    SCHEDULED = "scheduled"  # waits for its time: the end of quiet hours, a retry's wait
+    RUNNING = "running"  # started by a worker that is still alive
+    ABANDONED = "abandoned"  # started by a worker that died: only RQ's retry, long after, would run it again
+
+
+@dataclass(frozen=True)
+class BatchJob:
+    """One RQ job of `send_batch`: which batch it sends, and where it is."""
+
+    broadcast_id: str
+    batch: int
+    state: JobState
+
+
+def batches_to_requeue(left: Mapping[str, Iterable[int]], jobs: Iterable[BatchJob]) -> dict[str, list[int]]:
+    """Of the batches left (broadcast -> batch numbers), those no job will run: broadcast -> batches, in order."""
+    covered = {(job.broadcast_id, job.batch) for job in jobs if job.state is not JobState.ABANDONED}
+    found = {bid: [n for n in batches if (bid, n) not in covered] for bid, batches in left.items()}
+    return {bid: batches for bid, batches in found.items() if batches}
+
+
+SEND_BATCH = "bot.broadcasts.send_batch"
+
+
+def batch_jobs(svc: Services) -> list[BatchJob]:
+    """The `send_batch` jobs RQ holds on the bulk queue, from its own registries.
+
+    Read in the order jobs move (scheduled, queued, started), so a job moving meanwhile is seen where
+    it went; after RQ has dealt with started jobs whose heartbeats stopped (retried, or failed).
+    """
+    queue = svc.queue("bulk")
+    conn = queue.connection
+    started = queue.started_job_registry
+    started.cleanup()
+    held = [(ident, JobState.SCHEDULED) for ident in queue.scheduled_job_registry.get_job_ids()]
+    held += [(ident, JobState.QUEUED) for ident in queue.get_job_ids()]
+    workers = {worker.name: worker for worker in Worker.all(queue=queue)}
+    for ident, execution_id in started.get_job_and_execution_ids(cleanup=False):
+        alive = _running(conn, ident, execution_id, workers)
+        held.append((ident, JobState.RUNNING if alive else JobState.ABANDONED))
+    ids = list(dict.fromkeys(ident for ident, _ in held))
+    batches = {}  # job id -> (broadcast, batch), for the jobs that send a batch
+    for job in Job.fetch_many(ids, connection=conn):
+        if job is not None and job.func_name == SEND_BATCH and len(job.args) == 2:
+            batches[job.id] = (job.args[0], int(job.args[1]))
+    return [BatchJob(*batches[ident], state) for ident, state in held if ident in batches]
+
+
+def _running(conn, job_id: str, execution_id: str, workers: Mapping[str, Worker]) -> bool:
+    """Whether an execution in RQ's StartedJobRegistry belongs to a worker still registered and alive."""
+    try:
+        execution = Execution.fetch(execution_id, job_id, conn)
+    except ValueError:
+        return False  # its record expired with its heartbeats
+    worker = workers.get(execution.worker_name)
+    return worker is not None and worker_running(worker)
+
+
+def worker_running(worker: Worker) -> bool:
+    """Whether a worker RQ still lists runs: one killed stays listed until its heartbeat lapses (a minute
+    or two), so on this machine its process is asked; elsewhere RQ's word is all there is."""
+    if worker.hostname != socket.gethostname() or not worker.pid:
+        return True
+    if worker.pid == os.getpid():
+        return False  # an earlier life of this very process, which is only now starting its worker
+    try:
+        os.kill(worker.pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
 
 
 def figures(info: dict[str, str]) -> dict[str, int]:
