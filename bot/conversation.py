@@ -10,7 +10,7 @@ in the Africa's Talking blueprint.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from bot import phones
@@ -52,6 +52,12 @@ class Decision:
     log: bool = True  # False when nothing new happened (a gateway repeating itself)
     screen: str = ""  # USSD: what is shown, logged instead of the parts
     effects: Sequence[Callable[[], None]] = ()  # run once the commit succeeded (never for a duplicate)
+    marks: Mapping[str, str] | None = None  # other profile fields to set (the channel the message came by)
+
+    def adding(self, writes: Sequence[Write], marks: Mapping[str, str]) -> Decision:
+        """The same decision writing more (built directly: dataclasses.replace is slow, and this runs every message)."""
+        return Decision(self.answer, [*self.writes, *writes], self.logged_input, self.log, self.screen, self.effects,
+                        marks)  # fmt: skip
 
 
 class Busy(Exception):
@@ -92,7 +98,7 @@ def exchange(
             log.append(LogEntry("out", inbound.channel, inbound.phone, sent, answer.event.value, answer.topic,
                                 answer.message, parts=str(len(answer.parts))))  # fmt: skip
         status, parts = store.commit(inbound.phone, loaded, answer.profile, decision.writes, log,
-                                     dedupe_key=dedupe_key, parts=answer.parts)  # fmt: skip
+                                     dedupe_key=dedupe_key, parts=answer.parts, marks=decision.marks)  # fmt: skip
         if status == "ok":
             for effect in decision.effects:
                 effect()

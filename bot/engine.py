@@ -55,8 +55,9 @@ class Engine:
         if move.show is Show.NOTHING:
             return Answer(move.session, move.profile, (), move.event)
         cut = rendered(self.renderer, move, self.context)
-        return Answer(replace(move.session, pending=cut.rest), move.profile, cut.parts, move.event, move.log_topic,
-                      move.log_message)  # fmt: skip
+        # Most replies fit and leave nothing pending: no new session then (replace is slow, and this runs every time).
+        session = move.session if move.session.pending == cut.rest else replace(move.session, pending=cut.rest)
+        return Answer(session, move.profile, cut.parts, move.event, move.log_topic, move.log_message)
 
     def cut(self, text: str, profile: Profile) -> tuple[str, ...]:
         """Any other reply (e.g. to a field worker) cut as this channel sends it."""

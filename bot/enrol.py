@@ -44,17 +44,16 @@ def turn(svc: Services, engine: Engine, phone: str, text: str, loaded: Loaded, s
     """The family's registration command as this turn's decision, or None for the menu engine."""
     profile = engine.settle_language(profile)
     lang = engine.language(profile)
-    if profile.opted_out or lang.is_danger(text):
-        return None
     forget_key = svc.store.keys.forget_pending(phone)
-    pending = loaded.extras.get(forget_key)
-    if pending and lang.is_command(normalise_keyword(text), "opt_in"):
+    confirms_forget = bool(loaded.extras.get(forget_key)) and lang.is_command(normalise_keyword(text), "opt_in")
+    request = None if confirms_forget else registering.read(text, lang)
+    # Most texts are no registration command: they go to the menu before the danger check, which the menu makes too.
+    if (not confirms_forget and request is None) or profile.opted_out or lang.is_danger(text):
+        return None
+    if confirms_forget:
         answer = Answer(Session(), profile, engine.cut(lang.texts["timed_forgotten"], profile), Event.FORGET)
         writes = [Write(forget_key, None), Write(svc.store.keys.session(phone), None)]
         return Decision(answer, writes, text, effects=[lambda: forget(svc, phone)])
-    request = registering.read(text, lang)
-    if request is None:
-        return None
     decided = registering.decide(request, timed.today_for(svc, phone), timed.per_week(svc))
     answer = Answer(session, profile, engine.cut(decided.text(lang), profile), EVENTS.get(request.ask,
                     Event.REGISTERED))  # fmt: skip

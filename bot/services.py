@@ -19,7 +19,7 @@ from bot.engine import Engine
 from bot.menu import Context
 from bot.persistence import Persistence
 from bot.providers import voice as voice_providers
-from bot.render import Wording
+from bot.render import Renderer, Wording
 from bot.render.sms import SmsRenderer
 from bot.render.ussd import UssdRenderer
 from bot.render.voice import VoiceRenderer
@@ -44,6 +44,7 @@ class Services:
     whatsapp: WhatsAppRenderer = field(default_factory=WhatsAppRenderer)
     # The voice line's engine and the content and recordings listing it was built on (see voice_engine).
     _voice: tuple[Catalog, int, VoiceEngine] | None = field(default=None, repr=False)
+    _engines: dict[str, Engine] = field(default_factory=dict, repr=False)
 
     def refresh_content(self) -> None:
         """Read the content again if an admin has published an edit since it was read.
@@ -82,7 +83,16 @@ class Services:
 
     def sms_engine(self) -> Engine:
         """The menu engine as SMS shows it, on the content read last."""
-        return Engine(self.catalog, self.sms, self.context)
+        return self._engine("sms", self.sms)
+
+    def _engine(self, channel: str, renderer: Renderer) -> Engine:
+        """A channel's engine, built once per content read rather than on every message."""
+        engine = self._engines.get(channel)
+        stale = engine is None or not (engine.catalog is self.catalog and engine.renderer is renderer
+                                       and engine.context is self.context)  # fmt: skip
+        if stale:
+            engine = self._engines[channel] = Engine(self.catalog, renderer, self.context)
+        return engine
 
     @cached_property
     def audio(self) -> Library:
@@ -104,10 +114,10 @@ class Services:
         return built[2]
 
     def ussd_engine(self) -> Engine:
-        return Engine(self.catalog, self.ussd, self.context)
+        return self._engine("ussd", self.ussd)
 
     def whatsapp_engine(self) -> Engine:
-        return Engine(self.catalog, self.whatsapp, self.context)
+        return self._engine("whatsapp", self.whatsapp)
 
     @cached_property
     def provider(self) -> providers.Provider:

@@ -14,9 +14,11 @@ from bot.conversation import Decision, Inbound, Reply
 from bot.menu import Answer, Event, Profile, Session
 from bot.services import Services
 from bot.store import Loaded, Write
-from bot.store.channels import seen_ops
+from bot.store.channels import seen_fields
 from bot.store.questions import Questions
 from bot.whatsapp import WHATSAPP
+
+NO_SESSION = Session()  # a conversation back at its start is not stored
 
 
 def handle(svc: Services, inbound: Inbound) -> Reply:
@@ -47,10 +49,8 @@ def handle(svc: Services, inbound: Inbound) -> Reply:
 
     def decide(loaded: Loaded, profile: Profile) -> Decision:
         now = time.time()
-        seen = seen_ops(keys, inbound.phone, inbound.medium, now, whatsapp=whatsapp)
         decision = turn(loaded, profile)
-        asked = question(decision.answer, now)
-        return replace(decision, writes=[*decision.writes, *seen, *asked])
+        return decision.adding(question(decision.answer, now), seen_fields(inbound.medium, now, whatsapp=whatsapp))
 
     def question(answer: Answer, now: float) -> list:
         """A question (or a message describing an emergency) goes to the inbox with the turn that answered it."""
@@ -73,7 +73,7 @@ def handle(svc: Services, inbound: Inbound) -> Reply:
         invite = loaded.extras.get(invite_key)
         profile = replace(profile, invite=str(invite.get("group", ""))) if invite else profile
         answer = engine.answer_text(session, profile, text)
-        state = None if answer.session == Session() else answer.session.to_dict()
+        state = None if answer.session == NO_SESSION else answer.session.to_dict()
         writes = [Write(state_key, state, svc.store.session_ttl)]
         if invite and not answer.profile.invite:
             writes.append(Write(invite_key, None))  # answered

@@ -9,17 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bot.store.keys import Keys
-from bot.store.people import Op, Store
+from bot.store.people import Store
 
 CHANNEL_FIELD = "channel"
 WHATSAPP_IN_FIELD = "wa_in"
 
 
-def seen_ops(keys: Keys, phone: str, channel: str, now: float, *, whatsapp: bool) -> list[Op]:
+def seen_fields(channel: str, now: float, *, whatsapp: bool) -> dict[str, str]:
     """Profile fields an inbound message sets, written by its conversation's commit."""
-    fields = [CHANNEL_FIELD, channel] + ([WHATSAPP_IN_FIELD, f"{now:.3f}"] if whatsapp else [])
-    return [Op("HSET", keys.profile(phone), *fields)]
+    return {CHANNEL_FIELD: channel, WHATSAPP_IN_FIELD: f"{now:.3f}"} if whatsapp else {CHANNEL_FIELD: channel}
 
 
 def last_channel(profile: Mapping[str, str]) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from bot.store.codec import decoded, rows
@@ -28,7 +29,8 @@ class LogEntry:
     seconds: str = ""  # a call that ended: how long it lasted
 
     def fields(self) -> dict[str, str]:
-        return {k: v for k, v in self.__dict__.items() if v}
+        """The fields that are set (every message logs two entries: the filter runs in C)."""
+        return dict(filter(itemgetter(1), self.__dict__.items()))
 
 
 def log_args(store: Store, now: float) -> list[str]:

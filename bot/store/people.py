@@ -36,6 +36,7 @@ class Loaded:
     first_seen: str
     duplicate: tuple[str, ...] | None  # the parts already sent, when this message was seen before
     extras: dict[str, dict | None] = field(default_factory=dict)  # other keys read alongside, as JSON
+    stored: Mapping[str, str] = field(default_factory=dict)  # the profile's fields as read
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,7 @@ class Store:
             first_seen=profile.get("first_seen", ""),
             duplicate=codec.parts(seen) if dedupe_key and seen is not None else None,
             extras={key: document(raw) for key, raw in zip(extra_keys, extras, strict=True)},
+            stored=profile,
         )
 
     def commit(
@@ -160,20 +162,30 @@ class Store:
         dedupe_key: str = "",
         parts: tuple[str, ...] = (),
         now: float | None = None,
+        marks: Mapping[str, str] | None = None,
     ) -> tuple[str, tuple[str, ...]]:
-        """One round trip. Returns ("ok", parts), ("duplicate", parts sent before) or ("conflict", ())."""
+        """One round trip. Returns ("ok", parts), ("duplicate", parts sent before) or ("conflict", ()).
+
+        `marks` are other profile fields the message sets (the channel it came by). Only fields
+        that differ from what `load` read are written: the script's `rev` check guarantees the
+        profile has not changed since, and most messages change nothing but `last_seen`.
+        """
         now = time.time() if now is None else now
-        fields = {
+        wanted = {
             "lang": profile.lang,
             "country": profile.country,
             "opted_out": "1" if profile.opted_out else "0",
             "subs": ",".join(profile.subscriptions),
             "groups": ",".join(profile.groups),
-            "last_seen": f"{now:.3f}",
-            "first_seen": loaded.first_seen or f"{now:.3f}",
             "invalid": "0",  # they just reached us from this number, whatever a gateway said before
             "delivery": profile.delivery,
+            **(marks or {}),
         }
+        stored = loaded.stored
+        fields = {name: value for name, value in wanted.items() if stored.get(name) != value}
+        fields["last_seen"] = f"{now:.3f}"
+        if not loaded.first_seen:
+            fields["first_seen"] = fields["last_seen"]
         ops = [w.op() if isinstance(w, Write) else w for w in writes]
         ops += self.membership_ops(phone, loaded.profile, profile, now)
         if profile.opted_out != loaded.profile.opted_out:
