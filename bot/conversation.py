@@ -67,6 +67,8 @@ class Busy(Exception):
 def clean(text: str) -> str:
     """Inbound text as the engine and the log should see it: no NULs or control characters."""
     text = text[:LOG_TEXT_MAX]
+    if text.isprintable():  # no character of category C (nor a line break): nothing to replace, the usual case
+        return text.strip()
     return "".join(c if c in "\n\t" or unicodedata.category(c)[0] != "C" else " " for c in text).strip()
 
 

@@ -48,8 +48,9 @@ def test_sigkill_mid_broadcast_then_restart_sends_nobody_twice(make_services, wo
     assert sent_at_kill < RECIPIENTS, "the broadcast finished before the kill; nothing was tested"
     running.append(workers(config))  # a restarted worker requeues what the dead one left
     wait_for(lambda: store.get(bid).get("status") == "done", "the broadcast to finish", 90)
-    # The restart requeues every unfinished batch, the survivor's too: its run may still be settling
-    # its last send when the other copy of that batch marks the broadcast done. Judge the end state.
+    # The restart requeues only the dead worker's batch (broadcasts.recover leaves a live worker's
+    # alone), but a survivor may still be settling its last send when the broadcast is marked done.
+    # Judge the end state once no worker is busy.
     alive = [w for w in running if w is not victim]
     wait_for(lambda: not any(w.horses() for w in alive), "the other workers to finish their batches", 30)
 

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import io
+import unicodedata
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot import conversation
 
 ENDPOINTS = ["/sms/twilio", "/sms/twilio/status", "/sms/africastalking", "/sms/africastalking/delivery",
              "/ussd/africastalking"]  # fmt: skip
@@ -50,3 +55,20 @@ def test_a_body_without_a_length_is_still_bounded(client, path):
     response = client.post(path, input_stream=io.BytesIO(b"Body=" + b"a" * 200_000), content_type=FORM,
                            environ_overrides={"wsgi.input_terminated": True})  # fmt: skip
     assert 400 <= response.status_code < 500
+
+
+def _clean_reference(text: str) -> str:
+    """What conversation.clean must give: every category-C character but a tab or line feed becomes a space."""
+    text = text[: conversation.LOG_TEXT_MAX]
+    return "".join(c if c in "\n\t" or unicodedata.category(c)[0] != "C" else " " for c in text).strip()
+
+
+@given(st.text(alphabet=st.characters(), max_size=40))
+def test_clean_matches_its_definition_for_any_text(text):
+    """clean's shortcut for printable text must give what the character-by-character rule gives."""
+    assert conversation.clean(text) == _clean_reference(text)
+
+
+@pytest.mark.parametrize("text", ["hi", " habari ", "नमस्ते", "a\u200bb", "a\x85b", "a\u2028b", "1\t2\n3", "\x00STOP"])
+def test_clean_drops_control_and_format_characters(text):
+    assert conversation.clean(text) == _clean_reference(text)

@@ -97,3 +97,22 @@ def test_no_import_cycles_in_bot():
         return False
 
     assert [m for m in sorted(modules) if reaches(m, m)] == []
+
+
+def test_the_profile_follows_each_message_though_only_changed_fields_are_written(services):
+    """The commit writes only fields that differ from what it read; the stored profile must still be whole."""
+    redis, key = services.store.redis, services.store.keys.profile(PHONE)
+    sms.handle(services, Inbound(PHONE, "hi", "sms", "SMp1"))
+    first = services.store.profile_fields(PHONE)
+    assert {k: first[k] for k in ("lang", "country", "opted_out", "subs", "groups", "invalid", "delivery", "channel")} \
+        == {"lang": "en", "country": "UG", "opted_out": "0", "subs": "", "groups": "", "invalid": "0", "delivery": "",
+            "channel": "sms"}  # fmt: skip
+    redis.hset(key, mapping={"invalid": "1", "channel": "whatsapp"})  # a gateway's report, a WhatsApp message
+    sms.handle(services, Inbound(PHONE, "MENU", "sms", "SMp2"))
+    again = services.store.profile_fields(PHONE)
+    assert (again["invalid"], again["channel"]) == ("0", "sms"), "they reached us by SMS from this number just now"
+    assert again["first_seen"] == first["first_seen"] and float(again["last_seen"]) >= float(first["last_seen"])
+    sms.handle(services, Inbound(PHONE, "STOP", "sms", "SMp3"))
+    assert services.store.profile_fields(PHONE)["opted_out"] == "1"
+    sms.handle(services, Inbound(PHONE, "START", "sms", "SMp4"))
+    assert services.store.profile_fields(PHONE)["opted_out"] == "0"

@@ -84,18 +84,20 @@ def inbound():
     if not signature_ok(svc.config):
         log.warning("rejected a Twilio webhook with a missing or wrong signature")
         abort(403)
+    posted = request.form  # once: every `request.` goes through Flask's context-local proxy
     # WhatsApp comes to the same webhook, From "whatsapp:+E164": the same person as that number's SMS.
-    on_whatsapp = whatsapp.is_address(request.form.get("From", ""))
-    form = {"MessageSid": request.form.get("MessageSid", ""), "From": whatsapp.number(request.form.get("From", ""))}
+    sender = posted.get("From", "")
+    on_whatsapp = whatsapp.is_address(sender)
+    form = {"MessageSid": posted.get("MessageSid", ""), "From": whatsapp.number(sender)}
     found = caller(form, "MessageSid", "From", _SID, svc.config["DEFAULT_REGION"])
     if found is None:
         return plain("MessageSid and a phone number in From are required\n", 400)
     sid, phone = found
     if on_whatsapp:
-        message = conversation.Inbound(phone, whatsapp.text_of(request.form), whatsapp.WHATSAPP, sid,
+        message = conversation.Inbound(phone, whatsapp.text_of(posted), whatsapp.WHATSAPP, sid,
                                        medium=whatsapp.WHATSAPP)  # fmt: skip
     else:
-        message = conversation.Inbound(phone, request.form.get("Body", ""), "sms", sid)
+        message = conversation.Inbound(phone, posted.get("Body", ""), "sms", sid)
     try:
         reply = sms.handle(svc, message)
     except (redis.RedisError, conversation.Busy) as e:
