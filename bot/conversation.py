@@ -52,12 +52,6 @@ class Decision:
     log: bool = True  # False when nothing new happened (a gateway repeating itself)
     screen: str = ""  # USSD: what is shown, logged instead of the parts
     effects: Sequence[Callable[[], None]] = ()  # run once the commit succeeded (never for a duplicate)
-    marks: Mapping[str, str] | None = None  # other profile fields to set (the channel the message came by)
-
-    def adding(self, writes: Sequence[Write], marks: Mapping[str, str]) -> Decision:
-        """The same decision writing more (built directly: dataclasses.replace is slow, and this runs every message)."""
-        return Decision(self.answer, [*self.writes, *writes], self.logged_input, self.log, self.screen, self.effects,
-                        marks)  # fmt: skip
 
 
 class Busy(Exception):
@@ -79,8 +73,12 @@ def exchange(
     state_key: str,
     decide: Callable[[Loaded, Profile], Decision],
     extra_keys: Sequence[str] = (),
+    marks: Mapping[str, str] | None = None,
 ) -> Reply:
-    """Run one inbound message exactly once, however often it is delivered or raced."""
+    """Run one inbound message exactly once, however often it is delivered or raced.
+
+    `marks` are profile fields the message sets whatever is decided (the channel it came by).
+    """
     dedupe_key = store.keys.dedupe(inbound.channel, inbound.message_id) if inbound.message_id else ""
     for _ in range(MAX_ATTEMPTS):
         loaded = store.load(inbound.phone, state_key, dedupe_key, extra_keys)
@@ -100,7 +98,7 @@ def exchange(
             log.append(LogEntry("out", inbound.channel, inbound.phone, sent, answer.event.value, answer.topic,
                                 answer.message, parts=str(len(answer.parts))))  # fmt: skip
         status, parts = store.commit(inbound.phone, loaded, answer.profile, decision.writes, log,
-                                     dedupe_key=dedupe_key, parts=answer.parts, marks=decision.marks)  # fmt: skip
+                                     dedupe_key=dedupe_key, parts=answer.parts, marks=marks)  # fmt: skip
         if status == "ok":
             for effect in decision.effects:
                 effect()

@@ -48,17 +48,16 @@ def handle(svc: Services, inbound: Inbound) -> Reply:
         return Decision(answer, result.writes(pending_key), result.logged or text, effects=effects)
 
     def decide(loaded: Loaded, profile: Profile) -> Decision:
-        now = time.time()
         decision = turn(loaded, profile)
-        return decision.adding(question(decision.answer, now), seen_fields(inbound.medium, now, whatsapp=whatsapp))
+        return question(decision) if decision.answer.event in (Event.QUESTION, Event.URGENT) else decision
 
-    def question(answer: Answer, now: float) -> list:
+    def question(decision: Decision) -> Decision:
         """A question (or a message describing an emergency) goes to the inbox with the turn that answered it."""
-        if answer.event not in (Event.QUESTION, Event.URGENT):
-            return []
+        answer = decision.answer
         doc = Questions.document(inbound.phone, text, answer.profile.lang, inbound.medium,
-                                 answer.event is Event.URGENT, now)  # fmt: skip
-        return Questions(svc.store, svc.config["QUESTION_RETENTION_DAYS"]).writes(doc)
+                                 answer.event is Event.URGENT, time.time())  # fmt: skip
+        asked = Questions(svc.store, svc.config["QUESTION_RETENTION_DAYS"]).writes(doc)
+        return replace(decision, writes=[*decision.writes, *asked])
 
     def turn(loaded: Loaded, profile: Profile) -> Decision:
         session = Session.from_dict(loaded.state)
@@ -82,4 +81,5 @@ def handle(svc: Services, inbound: Inbound) -> Reply:
 
     return conversation.exchange(svc.store, inbound, state_key=state_key, decide=decide,
                                  extra_keys=[invite_key, worker_key, pending_key,
-                                             *enrol.extra_keys(svc, inbound.phone)])  # fmt: skip
+                                             *enrol.extra_keys(svc, inbound.phone)],
+                                 marks=seen_fields(inbound.medium, time.time(), whatsapp=whatsapp))  # fmt: skip

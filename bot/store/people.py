@@ -64,7 +64,7 @@ class Op:
     def __init__(self, command: str, key: str, *args: str):
         object.__setattr__(self, "command", command)
         object.__setattr__(self, "key", key)
-        object.__setattr__(self, "args", tuple(str(a) for a in args))
+        object.__setattr__(self, "args", tuple(map(str, args)))
 
 
 # KEYS: profile, dedupe, log, the person's log index, then one key per write
@@ -214,6 +214,10 @@ class Store:
 
     def membership_ops(self, phone: str, before: Profile, after: Profile, now: float) -> list[Op]:
         """Keep the sets that audiences are built from in step with a person's profile."""
+        unchanged = (after.opted_out == before.opted_out and after.groups == before.groups
+                     and after.subscriptions == before.subscriptions)  # fmt: skip
+        if unchanged:  # nearly every message
+            return []
         k = self.keys
         ops = []
         if after.opted_out != before.opted_out:
