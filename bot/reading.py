@@ -37,33 +37,35 @@ def read_text(text: str, session: Session, profile: Profile, catalog: Catalog) -
     """
     lang = catalog.language(profile.lang)
     word = normalise_keyword(text[:READ_CHARS])
+    means = lang.meanings(word)  # the commands this word is a word for, in the person's language or English
     # The person's language and English: a word that means STOP in one language can be
     # an everyday word in another ("acha" is Swahili's "stop" and Hindi's "okay").
-    if lang.is_command(word, "opt_out") or word in catalog.script_opt_out_words:
+    if "opt_out" in means or word in catalog.script_opt_out_words:
         return Action(Do.OPT_OUT)
-    if lang.is_command(word, "help"):
+    if "help" in means:
         return Action(Do.HELP)
     if lang.is_danger(text[:DANGER_READ_CHARS]):  # the person's language and English
         return Action(Do.URGENT)
-    if session.join_pending and lang.is_command(word, "opt_in"):
+    if session.join_pending and "opt_in" in means:
         return Action(Do.CONFIRM_JOIN)
-    if session.join_pending and lang.is_command(word, "decline"):
+    if session.join_pending and "decline" in means:
         return Action(Do.DECLINE_JOIN)
-    if profile.invite and lang.is_command(word, "opt_in"):
+    if profile.invite and "opt_in" in means:
         return Action(Do.ACCEPT_INVITE)
-    if profile.opted_out and lang.is_command(word, "opt_in"):
+    if profile.opted_out and "opt_in" in means:
         return Action(Do.OPT_IN)
     head, _, rest = word.partition(" ")
+    head_means, rest_means = lang.meanings(head), lang.meanings(rest)
     for command, do in (("join", Do.JOIN), ("leave", Do.LEAVE)):
-        if lang.is_command(head, command):
+        if command in head_means:
             topic = subscription_topic(rest, lang) if rest else None
             return Action(do, topic.id if topic else ("?" if rest else ""))
-    if lang.is_command(word, "voice"):
+    if "voice" in means:
         return Action(Do.DELIVERY, "voice")
-    off = rest == "OFF" or lang.is_command(rest, "decline") or lang.is_command(rest, "opt_out")
-    if lang.is_command(word, "sms") or (lang.is_command(head, "voice") and off):
+    off = rest == "OFF" or "decline" in rest_means or "opt_out" in rest_means
+    if "sms" in means or ("voice" in head_means and off):
         return Action(Do.DELIVERY, "sms")
-    if lang.is_command(head, "language"):
+    if "language" in head_means:
         return Action(Do.LANGUAGE, language_code(rest, catalog))
     n = number(word)
     if session.state is State.LANGUAGE and n is not None:
@@ -73,7 +75,7 @@ def read_text(text: str, session: Session, profile: Profile, catalog: Catalog) -
         # like HI are left alone, since "hi" is a greeting.
         return Action(Do.LANGUAGE, named.code)
     for command, do in (("menu", Do.MENU), ("more", Do.MORE), ("next", Do.NEXT_TIP), ("back", Do.BACK)):
-        if lang.is_command(word, command):
+        if command in means:
             return Action(do)
     if n is not None:
         return Action(Do.NUMBER, n)

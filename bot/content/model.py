@@ -66,6 +66,9 @@ class Topic:
         return self.discreet or message.discreet
 
 
+NO_MEANING: frozenset[str] = frozenset()
+
+
 @dataclass(frozen=True)
 class Helpline:
     """Where a country's people get help now; an empty field means "no number known": say so without one."""
@@ -113,6 +116,18 @@ class Language:
 
     def is_command(self, word: str, command: str) -> bool:
         return word in self.commands.get(command, ())
+
+    def meanings(self, word: str) -> frozenset[str]:
+        """The commands `word` is a word for (none, for most words): one lookup instead of one per command."""
+        return self._meanings.get(word, NO_MEANING)
+
+    @cached_property
+    def _meanings(self) -> dict[str, frozenset[str]]:
+        found: dict[str, set[str]] = {}
+        for command, words in self.commands.items():
+            for word in words:
+                found.setdefault(word, set()).add(command)
+        return {word: frozenset(commands) for word, commands in found.items()}
 
     def word(self, command: str) -> str:
         """The word shown to people for a command, in this language (e.g. MORE, PLUS)."""
