@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -227,6 +228,9 @@ def prefix(redis_url):
         elif kind == b"list":
             job_ids.update(client.lrange(key, 0, -1))
     job_keys = [k for j in job_ids for k in (b"rq:job:" + j, b"rq:results:" + j)]
+    # Jobs no registry lists any more (a test took one off its queue) are found by their ids: jobs.job_id's form.
+    job_prefix = re.sub(r"[^A-Za-z0-9_-]", "-", value)
+    job_keys += [k for kind in ("job", "results") for k in client.scan_iter(match=f"rq:{kind}:{job_prefix}*")]
     keys = list(client.scan_iter(match=f"{value}*", count=1000)) + rq_keys + job_keys
     for i in range(0, len(keys), 500):
         client.delete(*keys[i : i + 500])
