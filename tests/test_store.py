@@ -150,6 +150,8 @@ def test_key_names_are_exact():
     assert keys.profile("+256712345678") == "factsbot:profile:+256712345678"
     assert keys.dedupe("sms", "SM1") == "factsbot:seen:sms:SM1"
     assert keys.log() == "factsbot:log"
+    assert keys.fallback("SM1") == "factsbot:sent:SM1:sms"  # records already kept stay readable
+    assert keys.fallback_index("+256712345678") == "factsbot:fallback:by:+256712345678"
     assert (keys.rq_queue("replies"), keys.rq_queue("bulk")) == ("factsbot:replies", "factsbot:bulk")
 
 

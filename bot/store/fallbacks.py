@@ -5,10 +5,14 @@ WhatsApp, the template or the window was refused). The message then goes by SMS,
 record keeps what it said, and a claim in the record decides which job sends it. A claim is
 given back only when the SMS gateway asked us to wait (nothing was sent); a job that died
 after claiming leaves it claimed: lost rather than sent twice, like every send we start.
+
+A record keeps the person's number and the text, so each person's records are indexed by
+number (gateway ids scored by when they expire): FORGET erases them (`erase_person`).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -35,17 +39,23 @@ class Fallbacks:
         self._claim = store.script(_CLAIM)
 
     def key(self, provider_id: str) -> str:
-        return f"{self.keys.sent(provider_id)}:sms"
+        return self.keys.fallback(provider_id)
 
     def keep(self, provider_id: str, fields: Mapping[str, str], pipe=None) -> None:
         """What a WhatsApp message Twilio accepted said, for an SMS should it fail later (one round trip).
 
         With `pipe`, the writes are queued on it, to go in the same round trip as the send's record.
+        The record joins its person's index, which outlives it; ids already expired leave the index.
         """
         own = pipe is None
         pipe = self.redis.pipeline(transaction=True) if own else pipe
         pipe.hset(self.key(provider_id), mapping={k: fields.get(k, "") for k in FIELDS})
         pipe.expire(self.key(provider_id), KEEP_SECONDS)
+        if phone := fields.get("phone", ""):
+            index, now = self.keys.fallback_index(phone), time.time()
+            pipe.zremrangebyscore(index, "-inf", f"({now:.3f}")
+            pipe.zadd(index, {provider_id: f"{now + KEEP_SECONDS:.3f}"})
+            pipe.expire(index, KEEP_SECONDS)
         if own:
             pipe.execute()
 
@@ -66,3 +76,17 @@ class Fallbacks:
 
     def get(self, provider_id: str) -> dict[str, str]:
         return decoded(self.redis.hgetall(self.key(provider_id)))
+
+    def erase_person(self, phone: str) -> int:
+        """Delete every record kept for `phone`, and its index (FORGET; two round trips); how many ids it held.
+
+        Only the ids read are taken out of the index (it goes when empty): a record kept meanwhile stays findable.
+        """
+        index = self.keys.fallback_index(phone)
+        ids = [i.decode() for i in self.redis.zrange(index, 0, -1)]
+        if ids:
+            pipe = self.redis.pipeline(transaction=True)
+            pipe.delete(*[self.key(i) for i in ids])
+            pipe.zrem(index, *ids)
+            pipe.execute()
+        return len(ids)

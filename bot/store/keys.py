@@ -72,6 +72,14 @@ class Keys:
         """What we know of one outbound message, by the gateway's id (for delivery reports)."""
         return f"{self.prefix}sent:{provider_id}"
 
+    def fallback(self, provider_id: str) -> str:
+        """A WhatsApp message the gateway accepted: what it said, for an SMS should it be refused later."""
+        return f"{self.sent(provider_id)}:sms"
+
+    def fallback_index(self, phone: str) -> str:
+        """One person's fallback records (gateway ids by when they expire): FORGET finds them without a scan."""
+        return f"{self.prefix}fallback:by:{phone}"
+
     def reply_progress(self, channel: str, message_id: str) -> str:
         """How many parts of a queued reply have gone out (the parts are in its dedupe marker)."""
         return f"{self.prefix}replied:{channel}:{message_id}"
