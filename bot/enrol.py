@@ -7,7 +7,8 @@ send job that moved the family meanwhile. STOP and danger signs keep their prece
 opted-out person or a text describing an emergency goes to the menu engine.
 
 `forget` erases a person: profile, conversation, subscriptions, registrations, invitations,
-group memberships, the questions they asked; their entries in the message log stay, for the figures, under an alias.
+group memberships, the questions they asked, the WhatsApp messages kept for an SMS fallback; their entries in
+the message log stay, for the figures, under an alias.
 """
 
 from __future__ import annotations
