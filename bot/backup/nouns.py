@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from bot.store.keys import Keys
+
 FORMAT = "factsbot-export"
 FORMAT_VERSION = 1
 TYPES = ("string", "hash", "set", "zset", "list", "stream")
@@ -35,45 +37,28 @@ class Noun:
     log: bool = False  # the message log: only with --with-log
 
 
+_K = Keys("")  # templates: a key under no prefix, "*" for the id (the names are Keys')
+
 NOUNS = (
-    Noun("people", (Part("profile:*", "hash"), Part("optouts", "set", big=True))),
-    Noun("subscriptions", (Part("drip", "zset", big=True), Part("drip:position", "hash", big=True))),
-    Noun("groups", (Part("groups", "set", big=True), Part("group:*", "set", big=True))),
-    Noun("invitations", (Part("invite:*", "string"),)),
-    Noun("fieldworkers", (Part("fieldworkers", "set", big=True), Part("fieldworker:*", "string"))),
-    Noun(
-        "broadcasts",
-        (
-            Part("broadcasts", "zset", big=True),
-            Part("broadcast:seq", "string"),
-            Part("broadcast:*", "hash"),
-            Part("broadcast:*:audience", "list", big=True),
-            Part("broadcast:*:recipients", "hash", big=True),
-            Part("broadcast:*:done", "set", big=True),
-        ),
-    ),  # fmt: skip
-    Noun(
-        "registrations",
-        (
-            Part("timed:*", "string"),
-            Part("timed:due", "zset", big=True),
-            Part("timed:stages", "hash", big=True),
-        ),
-    ),  # fmt: skip
-    Noun(
-        "questions",
-        (
-            Part("question:*", "string"),
-            Part("questions:open", "zset", big=True),
-            Part("questions:asked", "zset", big=True),
-            Part("questions:canned", "hash", big=True),
-        ),
-    ),  # fmt: skip
-    Noun("users", (Part("dash:users", "set", big=True), Part("dash:user:*", "hash"))),
-    Noun("audit", (Part("dash:audit", "stream", big=True),)),
-    Noun("figures", (Part("dash:day:*", "hash"), Part("dash:people:*", "string"), Part("wait:timeouts", "hash"))),
-    Noun("log", (Part("log", "stream", big=True), Part("log:by:*", "zset", big=True)), log=True),
-)
+    Noun("people", (Part(_K.profile("*"), "hash"), Part(_K.optouts(), "set", big=True))),
+    Noun("subscriptions", (Part(_K.subscriptions_due(), "zset", big=True),
+                           Part(_K.subscription_positions(), "hash", big=True))),
+    Noun("groups", (Part(_K.groups(), "set", big=True), Part(_K.group("*"), "set", big=True))),
+    Noun("invitations", (Part(_K.invite("*"), "string"),)),
+    Noun("fieldworkers", (Part(_K.fieldworkers(), "set", big=True), Part(_K.fieldworker("*"), "string"))),
+    Noun("broadcasts", (Part(_K.broadcasts(), "zset", big=True), Part(_K.broadcast_seq(), "string"),
+                        Part(_K.broadcast("*"), "hash"), Part(_K.audience("*"), "list", big=True),
+                        Part(_K.recipients("*"), "hash", big=True), Part(_K.batches_done("*"), "set", big=True))),
+    Noun("registrations", (Part(_K.family("*"), "string"), Part(_K.families_due(), "zset", big=True),
+                           Part(_K.family_stages(), "hash", big=True))),
+    Noun("questions", (Part(_K.question("*"), "string"), Part(_K.questions_open(), "zset", big=True),
+                       Part(_K.questions_asked(), "zset", big=True), Part(_K.canned_answers(), "hash", big=True))),
+    Noun("users", (Part(_K.users(), "set", big=True), Part(_K.user("*"), "hash"))),
+    Noun("audit", (Part(_K.audit(), "stream", big=True),)),
+    Noun("figures", (Part(_K.day("*"), "hash"), Part(_K.day_people("*"), "string"),
+                     Part(_K.wait_timeouts(), "hash"))),
+    Noun("log", (Part(_K.log(), "stream", big=True), Part(_K.log_index("*"), "zset", big=True)), log=True),
+)  # fmt: skip
 
 BY_NAME = {noun.name: noun for noun in NOUNS}
 
