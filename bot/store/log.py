@@ -65,12 +65,23 @@ class LogQuery:
 
     def person(self, phone: str, count: int = 50, before_ms: str = "+inf") -> list[tuple[str, dict[str, str]]]:
         """One person's log entries, newest first, from their index (no scan of the whole log)."""
-        ids = self.redis.zrevrangebyscore(self.keys.log_index(phone), before_ms, "-inf", start=0, num=count)
+        (found,) = self.entries([self.person_ids(phone, count, before_ms)])
+        return found
+
+    def person_ids(self, phone: str, count: int, before_ms: str = "+inf", pipe=None):
+        """The ids of one person's newest `count` entries; queued on `pipe` when given (its reply is the ids)."""
+        return (pipe or self.redis).zrevrangebyscore(self.keys.log_index(phone), before_ms, "-inf", start=0, num=count)
+
+    def entries(self, groups: list[list]) -> list[list[tuple[str, dict[str, str]]]]:
+        """The entries with each group's ids, group by group, in one round trip however many groups
+        (none when there is no id: a pipeline without commands sends nothing)."""
         pipe = self.redis.pipeline(transaction=False)
-        for entry_id in ids:
-            pipe.xrange(self.keys.log(), entry_id, entry_id)
+        for ids in groups:
+            for entry_id in ids:
+                pipe.xrange(self.keys.log(), entry_id, entry_id)
+        found = iter(pipe.execute())
         # An id trimmed from the log by retention finds no entry, and drops out here.
-        return [row for found in pipe.execute() for row in rows(found)]
+        return [[row for _ in ids for row in rows(next(found))] for ids in groups]
 
 
 def redact(store: Store, phone: str, alias: str, chunk: int = 500) -> int:
@@ -80,15 +91,11 @@ def redact(store: Store, phone: str, alias: str, chunk: int = 500) -> int:
     original id in `was`, then deleted, and the person's index goes. A copy of an entry the
     dashboard's roll-up has already counted says `counted` so it is not counted twice.
     """
-    k = store.keys
+    k, query = store.keys, LogQuery(store)
     cursor = (store.redis.get(k.rollup_cursor()) or b"0-0").decode()
     ids = [i.decode() for i in store.redis.zrange(k.log_index(phone), 0, -1)]
     for start in range(0, len(ids), chunk):
-        part = ids[start : start + chunk]
-        pipe = store.redis.pipeline(transaction=False)
-        for entry_id in part:
-            pipe.xrange(k.log(), entry_id, entry_id)
-        found = [row for result in pipe.execute() for row in rows(result)]
+        (found,) = query.entries([ids[start : start + chunk]])
         pipe = store.redis.pipeline(transaction=True)
         for entry_id, fields in found:
             copy = {**fields, "phone": alias, "was": entry_id}

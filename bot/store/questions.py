@@ -14,7 +14,8 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from bot.store.codec import decoded, document, rows
+from bot.store.codec import decoded, document
+from bot.store.log import LogQuery
 from bot.store.people import Op, Store, Write
 
 # Urgent questions sort before every other open one: their priority is their time minus this.
@@ -83,19 +84,14 @@ class Questions:
         phones = list(dict.fromkeys(phones))
         if not phones:
             return {}
-        pipe = self.redis.pipeline(transaction=False)
+        log, pipe = LogQuery(self.store), self.redis.pipeline(transaction=False)
         for phone in phones:
             pipe.hgetall(self.keys.profile(phone))
-            pipe.zrevrangebyscore(self.keys.log_index(phone), "+inf", "-inf", start=0, num=history)
+            log.person_ids(phone, history, pipe=pipe)
         found = pipe.execute()
-        profiles, indexes = found[0::2], found[1::2]
-        pipe = self.redis.pipeline(transaction=False)
-        for entry_id in (i for ids in indexes for i in ids):
-            pipe.xrange(self.keys.log(), entry_id, entry_id)
-        entries = iter(pipe.execute())  # no command, no round trip: a pipeline with none sends nothing
-        # An id trimmed from the log by retention finds no entry, and drops out here.
-        return {phone: Asker(decoded(profile), [row for _ in ids for row in rows(next(entries))])
-                for phone, profile, ids in zip(phones, profiles, indexes, strict=True)}  # fmt: skip
+        histories = log.entries(found[1::2])
+        return {phone: Asker(decoded(profile), entries)
+                for phone, profile, entries in zip(phones, found[0::2], histories, strict=True)}  # fmt: skip
 
     def counts(self) -> tuple[int, int]:
         """(open questions, urgent ones among them): what a viewer may see."""
