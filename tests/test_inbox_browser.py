@@ -26,7 +26,7 @@ def config(config):
     return {**config, "SMS_MPS": 0, "HELPDESK": True}
 
 
-def test_a_question_from_the_simulator_is_answered_from_the_inbox(page, services, config, monkeypatch):  # noqa: F811
+def test_a_question_from_the_simulator_is_answered_from_the_inbox(page, services, config):  # noqa: F811
     from playwright.sync_api import expect
 
     accounts.create(services.store, "admin@example.org", "admin", PASSWORD, by="test", method="pbkdf2:sha256:1000")
@@ -52,9 +52,12 @@ def test_a_question_from_the_simulator_is_answered_from_the_inbox(page, services
     card.locator("button:has-text('Send answer')").click()
     expect(page.locator("body")).to_contain_text("No open questions.")
 
-    monkeypatch.setenv("ALLOW_VOLATILE_REDIS", "true")  # the test server keeps nothing on disk
-    worker = run_worker(config)
-    _, errors = worker.communicate(timeout=60)
+    with run_worker(config) as worker:  # closes its stderr pipe and waits for it, even when it hangs
+        try:
+            _, errors = worker.communicate(timeout=60)
+        finally:
+            if worker.poll() is None:
+                worker.kill()
     assert worker.returncode == 0, errors.decode()
     page.goto("/dashboard/simulator")
     expect(page.locator("#screen")).to_contain_text(ANSWER)
