@@ -106,15 +106,18 @@ def audience_size(svc: Services, groups: list[str], stage: stages.Target | None 
     return len(timed.in_stage(svc, store.members(groups)[0], stage)) if groups else 0
 
 
+SEND_BATCH = "bot.broadcasts.send_batch"  # the job's dotted path: RQ stores it, and recover reads it back
+
+
 def enqueue_batches(svc: Services, broadcast_id: str, batches, suffix: str, at: datetime | None = None) -> None:
     queue = svc.queue("bulk")
     options = {"retry": retry(svc.config), "job_timeout": 3600, "result_ttl": 3600}
     for n in batches:
         ident = job_id(svc.config, broadcast_id, n, suffix)
         if at:
-            queue.enqueue_at(at, "bot.broadcasts.send_batch", broadcast_id, n, job_id=ident, **options)
+            queue.enqueue_at(at, SEND_BATCH, broadcast_id, n, job_id=ident, **options)
         else:
-            queue.enqueue("bot.broadcasts.send_batch", broadcast_id, n, job_id=ident, **options)
+            queue.enqueue(SEND_BATCH, broadcast_id, n, job_id=ident, **options)
 
 
 def quiet_until(config, phone: str, now: datetime | None = None) -> datetime | None:
@@ -250,9 +253,6 @@ def batches_to_requeue(left: Mapping[str, Iterable[int]], jobs: Iterable[BatchJo
     covered = {(job.broadcast_id, job.batch) for job in jobs if job.state is not JobState.ABANDONED}
     found = {bid: [n for n in batches if (bid, n) not in covered] for bid, batches in left.items()}
     return {bid: batches for bid, batches in found.items() if batches}
-
-
-SEND_BATCH = "bot.broadcasts.send_batch"
 
 
 def batch_jobs(svc: Services) -> list[BatchJob]:

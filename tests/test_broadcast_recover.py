@@ -69,10 +69,15 @@ def test_a_worker_listed_on_this_machine_runs_only_if_its_process_does(hostname,
     assert broadcasts.worker_running(worker) is running
 
 
+def batches_of(services, job_ids) -> list[tuple[str, int]]:
+    """The batches these bulk-queue jobs send, one entry per job."""
+    connection = services.queue("bulk").connection
+    jobs = [j for j in Job.fetch_many(list(job_ids), connection=connection) if j is not None]
+    return sorted((j.args[0], j.args[1]) for j in jobs if j.func_name == broadcasts.SEND_BATCH)
+
+
 def batches_queued(services) -> list[tuple[str, int]]:
-    """The batches the bulk queue holds a job for, one entry per job."""
-    jobs = services.queue("bulk").get_jobs()
-    return sorted((job.args[0], job.args[1]) for job in jobs if job.func_name == broadcasts.SEND_BATCH)
+    return batches_of(services, services.queue("bulk").get_job_ids())
 
 
 def members(services, phones) -> None:
@@ -115,17 +120,11 @@ def test_batches_held_until_morning_are_not_queued_again(make_services, config):
 
 
 def started_batches(services) -> list[tuple[str, int]]:
-    queue = services.queue("bulk")
-    ids = queue.started_job_registry.get_job_ids(cleanup=False)
-    jobs = [j for j in Job.fetch_many(ids, connection=queue.connection) if j is not None]
-    return sorted((j.args[0], j.args[1]) for j in jobs if j.func_name == broadcasts.SEND_BATCH)
+    return batches_of(services, services.queue("bulk").started_job_registry.get_job_ids(cleanup=False))
 
 
 def finished_batches(services) -> list[tuple[str, int]]:
-    queue = services.queue("bulk")
-    ids = queue.finished_job_registry.get_job_ids()
-    jobs = [j for j in Job.fetch_many(ids, connection=queue.connection) if j is not None]
-    return sorted((j.args[0], j.args[1]) for j in jobs if j.func_name == broadcasts.SEND_BATCH)
+    return batches_of(services, services.queue("bulk").finished_job_registry.get_job_ids())
 
 
 @pytest.mark.slow
