@@ -14,6 +14,7 @@ import json
 import re
 
 import pytest
+import redis
 from click.testing import CliRunner
 
 from bot import backup, broadcasts
@@ -204,3 +205,12 @@ def test_the_cli_names_the_bad_line(cli, tmp_path):
     bad.write_text("\n".join([HEADER, GOOD, GOOD.replace('"hash"', '"set"'), END]) + "\n")
     result = cli("import", str(bad), ok=False)
     assert result.exit_code == 1 and "line 3: 'profile:+256700000001' must be a hash, not 'set'" in result.output
+
+
+@pytest.mark.parametrize("key", [lambda k: k.profile("+256700000001"), lambda k: k.optouts()])  # small, big
+def test_a_key_of_another_type_is_named_not_left_out(services, key):
+    store = services.store
+    store.redis.set(key(store.keys), "x")
+    named = key(store.keys).removeprefix(store.keys.prefix)
+    with pytest.raises(redis.DataError, match=re.escape(f"{named} is a string, but factsbot's export expects a")):
+        backup.export(store, io.BytesIO())

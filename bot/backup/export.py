@@ -71,25 +71,27 @@ def export(store: Store, out: IO, *, with_log: bool = False) -> Counter:
     return written
 
 
-def _keys(store: Store, classify: KeyMatcher) -> Iterator[list[tuple[bytes, Noun, Part]]]:
-    """Exported keys (raw, with the prefix), a SCAN batch at a time."""
+def scan(store: Store) -> Iterator[list[bytes]]:
+    """Every key under the prefix (raw), a SCAN batch at a time."""
     match, cursor = _match(store.keys.prefix), 0
     while True:
         cursor, raws = store.redis.scan(cursor, match=match, count=SCAN_COUNT)
-        yield [(raw, *found) for raw, found in zip(raws, map(classify, raws), strict=True) if found]
+        yield raws
         if cursor == 0:
             return
+
+
+def _keys(store: Store, classify: KeyMatcher) -> Iterator[list[tuple[bytes, Noun, Part]]]:
+    """Exported keys (raw, with the prefix), a SCAN batch at a time."""
+    for raws in scan(store):
+        yield [(raw, *found) for raw, found in zip(raws, map(classify, raws), strict=True) if found]
 
 
 def _count(store: Store, classify: KeyMatcher) -> Counter:
     """Exported keys per noun, for the header: a SCAN pass that only names each key's part."""
     by_group: Counter = Counter()
-    cursor, match = 0, _match(store.keys.prefix)
-    while True:
-        cursor, raws = store.redis.scan(cursor, match=match, count=SCAN_COUNT)
+    for raws in scan(store):
         by_group.update(map(classify.group, raws))
-        if cursor == 0:
-            break
     by_group.pop(None, None)
     counts: Counter = Counter()
     for group, n in by_group.items():
@@ -116,10 +118,7 @@ def _small(store: Store, items: list[tuple[bytes, Noun, Part]], written: Counter
     cut, lines = len(store.keys.prefix.encode()), []
     for (raw, noun, part), value, ttl in zip(items, replies[0::2], replies[1::2], strict=True):
         if isinstance(value, redis.ResponseError):
-            type_of = store.redis.type(raw).decode()
-            raise redis.DataError(
-                f"{text(raw[cut:])} is a {type_of}, but factsbot's export expects a {part.type} there"
-            )
+            _check_type(text(raw[cut:]), part, store.redis.type(raw))
         if not value:
             continue  # deleted since the scan (an invitation that expired)
         kind = part.type

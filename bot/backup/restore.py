@@ -19,7 +19,8 @@ import orjson
 import redis
 
 from bot.backup import wire
-from bot.backup.nouns import BY_NAME, FORMAT, FORMAT_VERSION, NOUNS, TYPES, Classifier
+from bot.backup.export import scan
+from bot.backup.nouns import BY_NAME, FORMAT, FORMAT_VERSION, NOUNS, TYPES, Classifier, KeyMatcher
 
 if TYPE_CHECKING:
     from bot.store import Store
@@ -142,12 +143,8 @@ def validate_file(lines: Iterable[str]) -> dict:
 
 def holds_data(store: Store) -> bool:
     """Whether any key an export carries exists under this prefix."""
-    prefix = store.keys.prefix
-    match = "".join("\\" + c if c in "*?[]\\" else c for c in prefix) + "*"
-    for raw in store.redis.scan_iter(match=match, count=10_000):
-        if _CLASSIFY(raw.decode("utf-8", "surrogateescape")[len(prefix) :]):
-            return True
-    return False
+    classify = KeyMatcher(store.keys.prefix)
+    return any(any(map(classify, raws)) for raws in scan(store))
 
 
 def restore(store: Store, lines: Iterable[str], *, merge: bool = False, checked: bool = False) -> Counter:
