@@ -29,9 +29,10 @@ import redis  # noqa: E402
 
 from bot import backup, embedded, settings  # noqa: E402
 from bot.store import Store  # noqa: E402
+from bot.store.keys import Keys  # noqa: E402
 
 
-def seed(client: redis.Redis, prefix: str, people: int) -> None:
+def seed(client: redis.Redis, keys: Keys, people: int) -> None:
     now = time.time()
     pipe = client.pipeline(transaction=False)
     for n in range(people):
@@ -40,19 +41,20 @@ def seed(client: redis.Redis, prefix: str, people: int) -> None:
         fields = {"lang": "sw" if n % 2 else "en", "country": "KE", "opted_out": "1" if n % 20 == 0 else "0",
                   "subs": subs, "groups": f"g{n % 50}", "last_seen": f"{now:.3f}", "first_seen": f"{now:.3f}",
                   "invalid": "0", "rev": "3"}  # fmt: skip
-        pipe.hset(f"{prefix}profile:{phone}", mapping=fields)
-        pipe.sadd(f"{prefix}group:g{n % 50}", phone)
+        pipe.hset(keys.profile(phone), mapping=fields)
+        pipe.sadd(keys.group(f"g{n % 50}"), phone)
         if n % 20 == 0:
-            pipe.sadd(f"{prefix}optouts", phone)
+            pipe.sadd(keys.optouts(), phone)
         if subs:
-            pipe.zadd(f"{prefix}drip", {f"{phone}|malaria": now + n % 604_800})
-            pipe.hset(f"{prefix}drip:position", f"{phone}|malaria", n % 8)
+            member = keys.subscription_member(phone, "malaria")
+            pipe.zadd(keys.subscriptions_due(), {member: now + n % 604_800})
+            pipe.hset(keys.subscription_positions(), member, n % 8)
         if n % 10 == 9:
-            pipe.set(f"{prefix}timed:{phone}", json.dumps({"r": [["p", "20261001"]], "s": ["anc-1"]}))
-            pipe.zadd(f"{prefix}timed:due", {phone: now + n % 86_400})
+            pipe.set(keys.family(phone), json.dumps({"r": [["p", "20261001"]], "s": ["anc-1"]}))
+            pipe.zadd(keys.families_due(), {phone: now + n % 86_400})
         if n % 2000 == 1999:
             pipe.execute()
-    pipe.sadd(f"{prefix}groups", *(f"g{n}" for n in range(50)))
+    pipe.sadd(keys.groups(), *(f"g{n}" for n in range(50)))
     pipe.execute()
 
 
@@ -61,8 +63,8 @@ def store_for(url: str, prefix: str) -> Store:
     return Store(redis.Redis.from_url(url), config)
 
 
-def profiles(client: redis.Redis, prefix: str) -> int:
-    return sum(1 for _ in client.scan_iter(match=f"{prefix}profile:*", count=10_000))
+def profiles(client: redis.Redis, keys: Keys) -> int:
+    return sum(1 for _ in client.scan_iter(match=keys.profile_pattern(), count=10_000))
 
 
 def delete_prefix(client: redis.Redis, prefix: str) -> None:
@@ -87,7 +89,7 @@ def main() -> None:
     source, target = f"bench:{uuid.uuid4().hex[:8]}:", f"bench:{uuid.uuid4().hex[:8]}:"
     memory_before = client.info("memory")["used_memory"]
     started = time.perf_counter()
-    seed(client, source, people)
+    seed(client, Keys(source), people)
     seeded = time.perf_counter() - started
     bytes_per_person = (client.info("memory")["used_memory"] - memory_before) / people
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -106,10 +108,11 @@ def main() -> None:
             with open(path, encoding="utf-8") as f:
                 backup.restore(store_for(url, target), f, checked=True)
             imported, import_cpu = time.perf_counter() - started, time.process_time() - cpu
-        copied = profiles(client, target)
+        old, new = Keys(source), Keys(target)
+        copied = profiles(client, new)
         assert copied == people, f"{copied} of {people} people imported"
-        assert client.scard(f"{target}optouts") == client.scard(f"{source}optouts")
-        assert client.zcard(f"{target}drip") == client.zcard(f"{source}drip")
+        assert client.scard(new.optouts()) == client.scard(old.optouts())
+        assert client.zcard(new.subscriptions_due()) == client.zcard(old.subscriptions_due())
     finally:
         delete_prefix(client, source)
         delete_prefix(client, target)
