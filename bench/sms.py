@@ -70,12 +70,16 @@ def start_gunicorn(app: str, port: int, env: dict, workers: int) -> subprocess.P
     raise RuntimeError(f"gunicorn for {app} did not start")
 
 
-def request_bytes(port: int, phone: str, body: str) -> bytes:
-    """A signed Twilio inbound SMS."""
+def signed_sms(url: str, phone: str, body: str) -> tuple[dict[str, str], str]:
+    """A Twilio inbound SMS form, a new MessageSid each time, and its X-Twilio-Signature for `url`."""
     form = {"MessageSid": "SM" + uuid.uuid4().hex, "AccountSid": "AC" + "0" * 32, "From": phone,
             "To": "+254700000000", "Body": body, "NumMedia": "0"}  # fmt: skip
-    url = f"http://127.0.0.1:{port}/sms/twilio"
-    signature = RequestValidator(TOKEN).compute_signature(url, form)
+    return form, RequestValidator(TOKEN).compute_signature(url, form)
+
+
+def request_bytes(port: int, phone: str, body: str) -> bytes:
+    """A signed Twilio inbound SMS."""
+    form, signature = signed_sms(f"http://127.0.0.1:{port}/sms/twilio", phone, body)
     payload = urlencode(form).encode()
     head = (
         f"POST /sms/twilio HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/x-www-form-urlencoded\r\n"
@@ -252,9 +256,7 @@ def sms_round_trips(config: dict, wsgi_app, messages: int = 400) -> float:
     phone = "+254799999999"
 
     def send(body: str) -> None:
-        form = {"MessageSid": "SM" + uuid.uuid4().hex, "AccountSid": "AC" + "0" * 32, "From": phone,
-                "To": "+254700000000", "Body": body, "NumMedia": "0"}  # fmt: skip
-        signature = RequestValidator(TOKEN).compute_signature("http://localhost/sms/twilio", form)
+        form, signature = signed_sms("http://localhost/sms/twilio", phone, body)
         response = client.post("/sms/twilio", data=form, headers={"X-Twilio-Signature": signature})
         assert response.status_code == 200 and b"<Message>" in response.data, response.data
 

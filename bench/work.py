@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import json
 import os
 import sys
@@ -29,9 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from twilio.request_validator import RequestValidator  # noqa: E402
-
-from bench.sms import SCRIPT, TOKEN, cleanup, floor_app  # noqa: E402
+from bench.sms import SCRIPT, TOKEN, cleanup, floor_app, signed_sms  # noqa: E402
 from bot import embedded, settings  # noqa: E402
 from bot.app import create_app  # noqa: E402
 
@@ -39,9 +38,9 @@ WARM = 200  # messages each app answers first: connections, scripts, caches
 
 
 def signed(index: int, phones: list[str]) -> tuple[dict, str]:
-    form = {"MessageSid": "SM" + uuid.uuid4().hex, "AccountSid": "AC" + "0" * 32, "From": phones[index % len(phones)],
-            "To": "+254700000000", "Body": SCRIPT[(index // len(phones)) % len(SCRIPT)], "NumMedia": "0"}  # fmt: skip
-    return form, RequestValidator(TOKEN).compute_signature("http://localhost/sms/twilio", form)
+    """The index-th message: phones in turn, each walking bench/sms.py's script."""
+    body = SCRIPT[(index // len(phones)) % len(SCRIPT)]
+    return signed_sms("http://localhost/sms/twilio", phones[index % len(phones)], body)
 
 
 class Counter:
@@ -75,19 +74,11 @@ class Counter:
 
 def run(client, messages: list[tuple[dict, str]], count: bool) -> Counter | None:
     counter = Counter() if count else None
-    with counter or _Nothing():
+    with counter or contextlib.nullcontext():
         for form, signature in messages:
             response = client.post("/sms/twilio", data=form, headers={"X-Twilio-Signature": signature})
             assert response.status_code == 200 and b"<Message>" in response.data, response.data
     return counter
-
-
-class _Nothing:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        pass
 
 
 def main() -> None:
