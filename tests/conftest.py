@@ -276,6 +276,25 @@ def twilio_api() -> Iterator[FakeGateway]:
         yield api
 
 
+WHATSAPP_SENDER = "whatsapp:+14155238886"  # Twilio's WhatsApp sandbox sender
+
+
+@pytest.fixture
+def make_whatsapp_app(make_app, templated, twilio_api) -> Callable[..., object]:
+    """Build apps that send WhatsApp (from WHATSAPP_SENDER) and SMS through Twilio's client to `twilio_api`,
+    whatever the hour unless QUIET_HOURS is among the changes: `make_whatsapp_app(**changes)`.
+
+    Their content is `templated` (approved English templates): tests/test_whatsapp.py's fixture, which a
+    module using this one imports.
+    """
+
+    def make(**changes):
+        whatsapp = {"CONTENT_DIR": str(templated), "TWILIO_WHATSAPP_FROM": WHATSAPP_SENDER, "QUIET_HOURS": "0-0"}
+        return make_app(**{**whatsapp, **twilio_settings(twilio_api.url), **changes})
+
+    return make
+
+
 @pytest.fixture
 def make_app(config) -> Iterator[Callable[..., object]]:
     """Build apps with settings changed by name (the provider among them); each is closed afterwards."""

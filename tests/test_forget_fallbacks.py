@@ -14,9 +14,8 @@ import pytest
 
 from bot import reach
 from bot.store.fallbacks import KEEP_SECONDS, Fallbacks
-from tests.conftest import Phone, drain, twilio_settings
-from tests.fakes import FakeGateway, twilio_message
-from tests.test_whatsapp import SENDER, on_whatsapp, templated  # noqa: F401 (fixture)
+from tests.conftest import Phone, drain
+from tests.test_whatsapp import on_whatsapp, templated  # noqa: F401 (fixture)
 from tests.test_whatsapp_refusals import callback
 
 FORGETTING = "+256712345671"  # Uganda: English
@@ -24,20 +23,8 @@ STAYING = "+256712345672"
 
 
 @pytest.fixture
-def api():
-    with FakeGateway(default=(201, twilio_message)) as gateway:
-        yield gateway
-
-
-@pytest.fixture
-def app(make_app, templated, api):  # noqa: F811
-    return make_app(CONTENT_DIR=str(templated), TWILIO_WHATSAPP_FROM=SENDER, QUIET_HOURS="0-0",
-                    **twilio_settings(api.url))  # fmt: skip
-
-
-@pytest.fixture
-def svc(app):
-    return app.extensions["factsbot"]
+def app(make_whatsapp_app):
+    return make_whatsapp_app()
 
 
 def accepted(svc, phone: str, text: str = "Sleep under a net.") -> str:
@@ -56,18 +43,18 @@ def kept_for(svc, phone: str) -> list[bytes]:
     return records + [k for k in redis.scan_iter(match=f"{keys.prefix}*", count=1000) if phone.encode() in k]
 
 
-def test_forget_erases_their_whatsapp_fallback_records_and_leaves_another_persons(app, svc, api):
-    redis, keys, fallbacks = svc.store.redis, svc.store.keys, Fallbacks(svc.store)
-    theirs = [accepted(svc, FORGETTING), accepted(svc, FORGETTING, "Wash your hands.")]
-    other = accepted(svc, STAYING)
+def test_forget_erases_their_whatsapp_fallback_records_and_leaves_another_persons(app, services, twilio_api):
+    redis, keys, fallbacks = services.store.redis, services.store.keys, Fallbacks(services.store)
+    theirs = [accepted(services, FORGETTING), accepted(services, FORGETTING, "Wash your hands.")]
+    other = accepted(services, STAYING)
     assert [fallbacks.get(sid)["phone"] for sid in theirs] == [FORGETTING, FORGETTING]
     assert {i.decode() for i in redis.zrange(keys.fallback_index(FORGETTING), 0, -1)} == set(theirs)
 
     phone = Phone(app.test_client(), FORGETTING)
     assert "YES" in phone.text("FORGET")[0]
-    assert phone.text("YES") == [svc.catalog.language("en").texts["timed_forgotten"]]
+    assert phone.text("YES") == [services.catalog.language("en").texts["timed_forgotten"]]
 
-    assert kept_for(svc, FORGETTING) == []
+    assert kept_for(services, FORGETTING) == []
     assert [fallbacks.get(sid) for sid in theirs] == [{}, {}]
     assert not redis.exists(keys.fallback_index(FORGETTING))
     kept = fallbacks.get(other)
@@ -77,14 +64,14 @@ def test_forget_erases_their_whatsapp_fallback_records_and_leaves_another_person
     assert 0 < redis.ttl(keys.fallback_index(STAYING)) <= KEEP_SECONDS
 
     # WhatsApp refusing a forgotten person's message later sends nothing by SMS: nothing is left to send.
-    before = len(api.requests)
+    before = len(twilio_api.requests)
     assert callback(app.test_client(), theirs[0], "failed", "63016", to=FORGETTING).status_code == 204
-    drain(svc, "replies")
-    assert len(api.requests) == before
+    drain(services, "replies")
+    assert len(twilio_api.requests) == before
 
 
-def test_keeping_a_record_indexes_it_with_the_records_expiry_and_drops_expired_ids(svc):
-    redis, keys, fallbacks = svc.store.redis, svc.store.keys, Fallbacks(svc.store)
+def test_keeping_a_record_indexes_it_with_the_records_expiry_and_drops_expired_ids(services):
+    redis, keys, fallbacks = services.store.redis, services.store.keys, Fallbacks(services.store)
     index = keys.fallback_index(STAYING)
     redis.zadd(index, {"SMgone": time.time() - 1, "SMstill": time.time() + 60})
     fallbacks.keep("SMnew", {"phone": STAYING, "body": "Sleep under a net."})  # its own round trip
@@ -95,10 +82,11 @@ def test_keeping_a_record_indexes_it_with_the_records_expiry_and_drops_expired_i
     assert KEEP_SECONDS - 60 < redis.ttl(keys.fallback("SMnew")) <= KEEP_SECONDS
 
 
-def test_erasing_a_person_without_records_does_nothing(svc):
-    fallbacks = Fallbacks(svc.store)
+def test_erasing_a_person_without_records_does_nothing(services):
+    fallbacks = Fallbacks(services.store)
     fallbacks.keep("SMother", {"phone": STAYING, "body": "Sleep under a net."})
     assert fallbacks.erase_person(FORGETTING) == 0
     assert fallbacks.get("SMother")["phone"] == STAYING
     assert fallbacks.erase_person(STAYING) == 1
-    assert fallbacks.get("SMother") == {} and not svc.store.redis.exists(svc.store.keys.fallback_index(STAYING))
+    assert fallbacks.get("SMother") == {}
+    assert not services.store.redis.exists(services.store.keys.fallback_index(STAYING))

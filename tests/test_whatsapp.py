@@ -21,12 +21,12 @@ from bot.menu import Profile, Session, State
 from bot.render.whatsapp import WhatsAppRenderer
 from bot.settings import ROOT
 from bot.store.channels import last_channel, whatsapp_in
-from tests.conftest import BASE_URL, Phone, recorded, replies, sign, twilio_settings
+from tests.conftest import BASE_URL, WHATSAPP_SENDER, Phone, recorded, replies, sign, twilio_settings
 from tests.fakes import FakeGateway, twilio_error, twilio_message
 from tests.storeview import person_log
 
 NUMBER = "+256712345670"  # Uganda: English
-SENDER = "whatsapp:+14155238886"
+SENDER = WHATSAPP_SENDER
 TIP_SID = "HX" + "a" * 32
 MESSAGE_SID = "HX" + "b" * 32
 CATALOG = content.load(ROOT / "messages")
