@@ -17,11 +17,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from bot import segments
+from bot import segments, settings
 from bot.content.model import Helpline, Language, Problem, Topic
 
-MAX_PARTS = 3  # the SMS_MAX_PARTS default
-SEGMENTS = 1  # the SMS_SEGMENTS_PER_PART default
+# The shipped settings' defaults, which content is held to (see loader.check).
+_DEFAULTS = settings.from_env({})
+MAX_PARTS = _DEFAULTS["SMS_MAX_PARTS"]
+SEGMENTS = _DEFAULTS["SMS_SEGMENTS_PER_PART"]
+FIRST_CONTACT = tuple(settings.pairs(_DEFAULTS["COUNTRY_LANGUAGES"]))
+DEFAULT_LANGUAGE = _DEFAULTS["DEFAULT_LANGUAGE"]
 WAITS = "the helpline would wait behind MORE"
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot import settings
 from bot.content import fit, whatsapp
 from bot.content.files import FileReader, read_yaml, rel
 from bot.content.merge import Merger
@@ -13,9 +12,6 @@ from bot.content.model import FALLBACK, Catalog, ContentError, Helpline, Languag
 # An unlisted country gets no number rather than another region's (no European 116 111 in
 # Nigeria): its replies use the *_no_number texts.
 NO_NUMBER = Helpline("", "")
-_DEFAULTS = {s.name: s.default for s in settings.SETTINGS}
-FIRST_CONTACT = tuple(settings.pairs(_DEFAULTS["COUNTRY_LANGUAGES"]))
-DEFAULT_LANGUAGE = _DEFAULTS["DEFAULT_LANGUAGE"]
 
 
 def load(folder: str | Path, *, helpline_override: Helpline | None = None, require_review: bool = False) -> Catalog:
@@ -43,7 +39,8 @@ def check(folder: str | Path, *, helpline_override: Helpline | None = None, requ
     helplines, default = read_helplines(folder / "helplines.yaml", folder, problems)
     # Against the file's numbers and the shipped first-contact languages: an override
     # (CHILD_HELPLINE...) or another deployment's COUNTRY_LANGUAGES is the renderer's to fit.
-    problems += fit.problems(languages, helplines, default, FIRST_CONTACT, DEFAULT_LANGUAGE, rel(folder, folder.parent))
+    problems += fit.problems(languages, helplines, default, fit.FIRST_CONTACT, fit.DEFAULT_LANGUAGE,
+                             rel(folder, folder.parent))  # fmt: skip
     if helpline_override:
         helplines = {c: _override(h, helpline_override) for c, h in helplines.items()}
         default = _override(default, helpline_override)
