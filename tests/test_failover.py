@@ -31,6 +31,7 @@ import requests
 
 from bot import settings
 from bot.connection import connect
+from bot.store.keys import Keys
 from tests.conftest import AUTH_TOKEN, BASE_URL, RUN_MARK, WorkerProcess, replies, sign, wait_for
 from tests.valkeys import Valkeys, free_port
 
@@ -40,6 +41,7 @@ MASTER = "factsbot"
 AUDIENCE = 10_000
 TRAFFIC_THREADS = 3
 PREFIX = "drill:"
+KEYS = Keys(PREFIX)
 
 
 @dataclass
@@ -122,13 +124,13 @@ def _seed_audience(client: redis.Redis) -> list[str]:
     phones = [f"+2567{n:08d}" for n in range(AUDIENCE)]
     pipe = client.pipeline(transaction=False)
     for n, phone in enumerate(phones):
-        pipe.hset(f"{PREFIX}profile:{phone}", mapping={"lang": "en", "country": "UG", "groups": "drill", "rev": "1",
-                                                       "opted_out": "0"})  # fmt: skip
+        pipe.hset(KEYS.profile(phone), mapping={"lang": "en", "country": "UG", "groups": "drill", "rev": "1",
+                                               "opted_out": "0"})  # fmt: skip
         if n % 1000 == 999:
             pipe.execute()
     for i in range(0, AUDIENCE, 5000):
-        pipe.sadd(f"{PREFIX}group:drill", *phones[i : i + 5000])
-    pipe.sadd(f"{PREFIX}groups", "drill")
+        pipe.sadd(KEYS.group("drill"), *phones[i : i + 5000])
+    pipe.sadd(KEYS.groups(), "drill")
     pipe.execute()
     return phones
 
@@ -226,12 +228,12 @@ def test_failover_drill(tmp_path, valkeys):
         traffic = Traffic(webs, apology)
         traffic.start()
         broadcast_id = _broadcast(env)
-        key = f"{PREFIX}broadcast:{broadcast_id}"
+        key = KEYS.broadcast(broadcast_id)
         started = time.monotonic()
         wait_for(lambda: int(client.hget(key, "sent") or 0) >= 1000, "1,000 recipients sent before the kill", 40)
 
         sent_at_kill = int(client.hget(key, "sent") or 0)
-        timeouts_before_kill = sum(int(v) for v in client.hvals(f"{PREFIX}wait:timeouts"))
+        timeouts_before_kill = sum(int(v) for v in client.hvals(KEYS.wait_timeouts()))
         killed = time.monotonic()
         primary.kill()
         wait_for(lambda: _primary_port(client) == replica.port, "Sentinel to promote the replica", 20)
@@ -288,8 +290,8 @@ def _measure(answers: list[Answer], killed: float, client: redis.Redis, record: 
     acknowledged = [a.phone for a in answers if a.text == "STOP" and a.kind == "normal"]
     pipe = client.pipeline(transaction=False)
     for phone in acknowledged:
-        pipe.hget(f"{PREFIX}profile:{phone}", "opted_out")
-        pipe.sismember(f"{PREFIX}optouts", phone)
+        pipe.hget(KEYS.profile(phone), "opted_out")
+        pipe.sismember(KEYS.optouts(), phone)
     found = pipe.execute()
     lost = sum(1 for i in range(0, len(found), 2) if found[i] != b"1" or not found[i + 1])
     sends = collections.Counter()
@@ -309,7 +311,7 @@ def _measure(answers: list[Answer], killed: float, client: redis.Redis, record: 
         "broadcast_sent": int(info.get("sent") or 0), "broadcast_unknown": inflight,
         "broadcast_excluded": int(info.get("excluded") or 0), "sms_records": sum(sends.values()),
         "sent_twice": sum(1 for n in sends.values() if n > 1),
-        "wait_timeouts": sum(int(v) for v in client.hvals(f"{PREFIX}wait:timeouts")),
+        "wait_timeouts": sum(int(v) for v in client.hvals(KEYS.wait_timeouts())),
     }  # fmt: skip
 
 
@@ -329,8 +331,8 @@ def _primary_port(client: redis.Redis) -> int:
 def _diagnose(client: redis.Redis, broadcast_id: str) -> None:
     """What a stuck broadcast was waiting for, printed when the drill fails."""
     with contextlib.suppress(redis.RedisError):
-        print("broadcast:", client.hgetall(f"{PREFIX}broadcast:{broadcast_id}"))
-        print("batches done:", sorted(int(x) for x in client.smembers(f"{PREFIX}broadcast:{broadcast_id}:done")))
+        print("broadcast:", client.hgetall(KEYS.broadcast(broadcast_id)))
+        print("batches done:", sorted(int(x) for x in client.smembers(KEYS.batches_done(broadcast_id))))
         for key in sorted(client.scan_iter(match=f"rq:*{PREFIX}*")):
             kind = client.type(key)
             size = client.zcard(key) if kind == b"zset" else client.llen(key) if kind == b"list" else kind
