@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from bot.store.people import Store
 
 KEEP_SECONDS = 2 * 86_400  # a WhatsApp failure is reported within minutes; later than this, no SMS follows
-FIELDS = ("phone", "body", "kind", "topic", "message", "lang")
+FIELDS = ("phone", "body", "kind", "topic", "message")  # what reach.py keeps and refusals.py sends
 
 # KEYS: the record. ARGV: the claim's value. Returns the record's fields when this call claimed it,
 # {} when it was claimed already, and nil when there is no record (not WhatsApp, or too old).
