@@ -22,6 +22,7 @@ from bot.backup.nouns import NOUNS, Classifier
 from bot.cli import main
 from bot.store import Broadcasts, Subscriptions
 from tests.conftest import Phone, drain
+from tests.storeview import stored_keys
 from tests.test_dashboard import Dashboard
 
 FAMILY, QUIET, INVITED, WORKER = "+256712000001", "+256712000002", "+256712000003", "+256711000099"
@@ -71,7 +72,7 @@ def snapshot(store, with_log: bool = False) -> dict:
     r, prefix = store.redis, store.keys.prefix
     classify = Classifier(tuple(n for n in NOUNS if with_log or not n.log))
     found = {}
-    for raw in r.scan_iter(match=prefix + "*", count=1000):
+    for raw in stored_keys(store):
         key = raw.decode()[len(prefix) :]
         if not classify(key):
             continue
@@ -84,7 +85,7 @@ def snapshot(store, with_log: bool = False) -> dict:
 
 
 def wipe(store) -> None:
-    keys = list(store.redis.scan_iter(match=store.keys.prefix + "*", count=1000))
+    keys = stored_keys(store)
     if keys:
         store.redis.delete(*keys)
 
