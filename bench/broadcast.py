@@ -12,9 +12,7 @@ The last line is one JSON object.
 
 from __future__ import annotations
 
-import argparse
 import json
-import signal
 import sys
 import time
 import uuid
@@ -23,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import cleanup, start_workers, worker_env  # noqa: E402
+from bench.common import arguments, cleanup, start_workers, stop_workers, wait_for_workers, worker_env  # noqa: E402
 from bot import broadcasts, embedded, services  # noqa: E402
 from bot.store import Broadcasts  # noqa: E402
 
@@ -50,13 +48,8 @@ def used_memory(r) -> int:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--recipients", type=int, default=100_000)
-    parser.add_argument("--naive", type=int, default=None, help="recipients for the naive run (default N/10)")
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--quick", action="store_true", help="20,000 recipients, 2,000 naive: about a minute")
-    args = parser.parse_args()
-    n = 20_000 if args.quick else args.recipients
+    args, n = arguments(__doc__, "recipients", 100_000, 20_000, "20,000 recipients, 2,000 naive: about a minute",
+                        "naive", "recipients for the naive run (default N/10)")  # fmt: skip
     naive_n = args.naive or (2_000 if args.quick else max(n // 10, 1))
 
     url = embedded.redis_url()
@@ -75,7 +68,7 @@ def main() -> None:
 
     workers = start_workers(env, args.workers)
     try:
-        time.sleep(2.0)  # let the workers start
+        wait_for_workers(svc, args.workers)
         before = used_memory(r)
         start = time.perf_counter()
         bid = broadcasts.create(svc, topic_id="malaria", number=1, groups=["bench"], created_by="bench")
@@ -111,10 +104,7 @@ def main() -> None:
         print(f"naive, one job per recipient: {naive_n:,} in {naive_elapsed:.1f} s = {naive_rate:,.0f} recipients/s",
               flush=True)  # fmt: skip
     finally:
-        for w in workers:
-            w.send_signal(signal.SIGTERM)
-        for w in workers:
-            w.wait(timeout=30)
+        stop_workers(workers)
         cleanup(r, prefix)
 
     summary = {

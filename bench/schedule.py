@@ -16,10 +16,8 @@ bench wrote, and its workers, are gone at the end. The last line is one JSON obj
 
 from __future__ import annotations
 
-import argparse
 import json
 import random
-import signal
 import sys
 import time
 import uuid
@@ -29,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import cleanup, start_workers, worker_env  # noqa: E402
+from bench.common import arguments, cleanup, start_workers, stop_workers, wait_for_workers, worker_env  # noqa: E402
 from bot import embedded, family, services, timed  # noqa: E402
 from bot.schedule import DUE_WEEK, Registration, Series, add_months  # noqa: E402
 from bot.store import Registrations  # noqa: E402
@@ -78,18 +76,6 @@ def build(svc, n: int, first: int, today: date, rng: random.Random) -> tuple[lis
     return rows, due_today
 
 
-def wait_for_workers(svc, count: int) -> None:
-    """Until `count` workers listen on the bulk queue (starting one takes seconds on a busy machine)."""
-    from rq import Worker
-
-    deadline = time.monotonic() + 120
-    while Worker.count(queue=svc.queue("bulk")) < count:
-        if time.monotonic() > deadline:
-            raise SystemExit("the workers did not start in two minutes")
-        time.sleep(0.1)
-    time.sleep(1.0)  # and their first look at the queues (recovery, ticks) is over
-
-
 def send_day(svc, now: datetime, batch: int) -> tuple[int, float, float]:
     """Tick at `now` with `batch` families per job and wait until the workers sent them all:
     (messages sent, seconds the tick took, seconds until the last was sent)."""
@@ -117,13 +103,8 @@ def send_day(svc, now: datetime, batch: int) -> tuple[int, float, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--registrations", type=int, default=1_000_000)
-    parser.add_argument("--baseline", type=int, default=None, help="families for the one-job-per-message run")
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--quick", action="store_true", help="100,000 registrations")
-    args = parser.parse_args()
-    n = 100_000 if args.quick else args.registrations
+    args, n = arguments(__doc__, "registrations", 1_000_000, 100_000, "100,000 registrations",
+                        "baseline", "families for the one-job-per-message run")  # fmt: skip
 
     url = embedded.redis_url(reuse=False)  # REDIS_URL, or a Valkey of its own (never a dev server's data)
     prefix = f"bs{uuid.uuid4().hex[:4]}:"  # short, as a deployment's "factsbot:" is
@@ -172,13 +153,10 @@ def main() -> None:
         print(f"baseline, one RQ job per message: {base_sent:,} in {base_elapsed:.1f} s = {base_rate:,.0f}/s; "
               f"batched is {rate / base_rate:.1f}x", flush=True)  # fmt: skip
     finally:
-        for w in workers:
-            w.send_signal(signal.SIGTERM)
-        for w in workers:
-            w.wait(timeout=60)
+        stop_workers(workers)
         cleanup(r, prefix)
 
-    print(json.dumps({
+    summary = {
         "messages_per_s": round(rate, 1),
         "bytes_per_registration": round(per_registration, 1),
         "registrations": len(rows),
@@ -187,7 +165,8 @@ def main() -> None:
         "baseline_messages_per_s": round(base_rate, 1),
         "ratio": round(rate / base_rate, 2),
         "workers": args.workers,
-    }))
+    }
+    print(json.dumps(summary))
 
 
 if __name__ == "__main__":
