@@ -43,7 +43,7 @@ _STOPWORDS = {
         leurs lui m ma mais me mes moi mon n ne nos notre nous on ou par pas pour qu que quel quelle
         quels quelles qui quoi quand comment pourquoi s sa se ses son sur t ta te tes toi ton tu un une
         vos votre vous y il ils elle elles ai as avons avez ont suis sommes etes sont faut peut peux
-        dois doit est-ce ceci cela dans chez donc car si tres bien""",
+        dois doit ceci cela dans chez donc car si tres bien""",
     "sw": """na ya wa la za cha vya kwa ni je au lakini kama hii hizi huu hiyo hizo huyu yule ile kule
         hapa pale kwenye katika sana tu pia nini gani wapi lini vipi aje mimi wewe yeye sisi nyinyi
         wao wangu yangu changu langu zangu wako yako wake yake yetu wetu yenu wenu yao wao kuna ana
