@@ -32,11 +32,14 @@ from bot.store.replicated import Replicated
 class Loaded:
     state: dict | None  # the conversation state (JSON) under the state key
     profile: Profile
-    rev: str
-    first_seen: str
     duplicate: tuple[str, ...] | None  # the parts already sent, when this message was seen before
     extras: dict[str, dict | None] = field(default_factory=dict)  # other keys read alongside, as JSON
     stored: Mapping[str, str] = field(default_factory=dict)  # the profile's fields as read
+
+    @property
+    def rev(self) -> str:
+        """The profile's revision as read: the commit writes only if it is still this."""
+        return self.stored.get("rev", "0")
 
 
 @dataclass(frozen=True)
@@ -144,8 +147,6 @@ class Store:
         return Loaded(
             state=document(raw_state),
             profile=profile_from(profile),
-            rev=profile.get("rev", "0"),
-            first_seen=profile.get("first_seen", ""),
             duplicate=codec.parts(seen) if dedupe_key and seen is not None else None,
             extras={key: document(raw) for key, raw in zip(extra_keys, extras, strict=True)},
             stored=profile,
@@ -184,7 +185,7 @@ class Store:
         stored = loaded.stored
         fields = {name: value for name, value in wanted.items() if stored.get(name) != value}
         fields["last_seen"] = f"{now:.3f}"
-        if not loaded.first_seen:
+        if not stored.get("first_seen"):
             fields["first_seen"] = fields["last_seen"]
         ops = [w.op() if isinstance(w, Write) else w for w in writes]
         ops += self.membership_ops(phone, loaded.profile, profile, now)
