@@ -26,11 +26,17 @@ def render(show: Show, lang: str, *, short: str = "Keep your child safe.", detai
                 topic=topic, helpline=helpline)  # fmt: skip
     split = SMS.render(move, menu.Context())
     assert all(segments.count(p).segments == 1 for p in split.parts) and len(split.parts) <= 3
-    sent = " ".join(p.split(" ", 1)[1] if len(split.parts) > 1 else p for p in split.parts)
-    return " ".join(sent.split()), " ".join(split.rest.split())
+    return sent_now(split.parts), " ".join(split.rest.split())
+
+
+def sent_now(parts: tuple[str, ...]) -> str:
+    """A reply's parts as one text: part numbers dropped, smart-encoded as sent, whitespace collapsed."""
+    text = " ".join(p.split(" ", 1)[1] if len(parts) > 1 else p for p in parts)
+    return " ".join(segments.smart_encode(text).split())
 
 
 def line(lang: str, h: Helpline | None) -> str:
+    """The helpline line in `lang` with these numbers (None: the no-number text), whitespace collapsed."""
     texts = CATALOG.language(lang).texts
     text = texts["helpline"].format(child=h.child, emergency=h.emergency) if h else texts["helpline_no_number"]
     return " ".join(text.split())
@@ -94,8 +100,7 @@ def test_an_english_fallback_still_ends_with_the_helpline_now(lang, country):
         detail = engine.answer_text(answer.session, profile, "MORE")
         for reply, text in ((answer, m.short), (detail, m.detail)):
             assert len(reply.parts) <= 3 and not reply.session.pending, (m.id, reply.parts)
-            parts = [p.split(" ", 1)[1] for p in reply.parts] if len(reply.parts) > 1 else reply.parts
-            sent = " ".join(segments.smart_encode(" ".join(parts)).split())
+            sent = sent_now(reply.parts)
             assert sent.endswith(expected), (m.id, reply.parts)
             assert " ".join(segments.smart_encode(text).split()) in sent, (m.id, reply.parts)
         answer = engine.answer_text(detail.session, profile, "NEXT")
