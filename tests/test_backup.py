@@ -198,6 +198,8 @@ def test_every_bad_line_is_named_and_nothing_is_written(services, lines, error):
     text = "\n".join(lines) + "\n"
     with pytest.raises(backup.RestoreError, match=re.escape(error)):
         backup.validate_file(io.StringIO(text))
+    with pytest.raises(backup.RestoreError, match=re.escape(error)):  # restore checks as it writes (stdin)
+        backup.restore(services.store, io.StringIO(text))
     assert not services.store.redis.exists(services.store.keys.profile("+256700000001"))
 
 

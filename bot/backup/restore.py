@@ -163,7 +163,7 @@ def restore(store: Store, lines: Iterable[str], *, merge: bool = False, checked:
     parsed = ((line, loads(line)) for line in lines if line.strip()) if checked else records(lines)
     for line, record in parsed:
         if record.get("end"):
-            break
+            continue  # the last line: records() refuses any after it
         # Surrogate escapes (bytes that were not UTF-8) and pairs only: the rest goes to the server as it is.
         raw = _raw if "\\ud" in line else _same
         _write(commands, store.keys.prefix + record["key"], record, raw)
