@@ -19,7 +19,8 @@ if TYPE_CHECKING:
     from bot.store.people import Store
 
 # Registrations are also counted per stored anchor (series letter and day, "b20260312") in the
-# stages hash, in the same step as every change, so figures by stage never scan the families.
+# stages hash, in the same step as every change, so figures by stage never scan the families:
+# every script that changes a family starts with these functions.
 _COUNT = """
 local function anchors(value)
   local found = {}
@@ -39,7 +40,7 @@ end
 # KEYS: family, due index, stages.
 # ARGV: phone, expected value ('' for none), new value ('' deletes), new score ('' removes).
 # Returns 1 when the family still held the expected value (and now holds the new one), else 0.
-_SWAP = _COUNT + """
+_SWAP = """
 local current = redis.call('GET', KEYS[1]) or ''
 if current ~= ARGV[2] then return 0 end
 if ARGV[3] == '' then redis.call('DEL', KEYS[1]) else redis.call('SET', KEYS[1], ARGV[3]) end
@@ -53,7 +54,7 @@ return 1
 # once: one script call instead of one per family halves a send's Redis and client time). The
 # family keys travel in ARGV, as the key prefix does in other scripts: this store is not a cluster.
 # Returns 1 or 0 for each family, in order.
-_SWAP_MANY = _COUNT + """
+_SWAP_MANY = """
 local won = {}
 for i = 1, #ARGV, 5 do
   local key, phone, expected, new, score = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
@@ -69,19 +70,20 @@ return won
 """
 
 # KEYS: family, due index, stages. ARGV: phone. Whatever the family holds, it is gone.
-_ERASE = _COUNT + """
+_ERASE = """
 recount(KEYS[3], redis.call('GET', KEYS[1]) or '', '')
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
 """
 
-# KEYS: due index. ARGV: now, limit, lease until. The phones due by `now`, each moved to `lease
+# KEYS: due index. ARGV: now, limit, lease until. The members due by `now`, each moved to `lease
 # until` in the same step, so a second tick does not hand them out again; the job that takes them
-# sets their real next time (or a crashed job's phones come back when the lease ends).
-_LEASE = """
+# sets their real next time (or a crashed job's members come back when the lease ends). Subscriptions'
+# series are leased with it too.
+LEASE = """
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
 local args = {}  -- one ZADD for the batch (unpack takes up to 8,000 values: batches of up to 4,000)
-for _, phone in ipairs(due) do args[#args + 1] = ARGV[3]; args[#args + 1] = phone end
+for _, member in ipairs(due) do args[#args + 1] = ARGV[3]; args[#args + 1] = member end
 if #args > 0 then redis.call('ZADD', KEYS[1], 'XX', unpack(args)) end
 return due
 """
@@ -92,10 +94,10 @@ class Registrations:
 
     def __init__(self, store: Store):
         self.redis, self.keys = store.redis, store.keys
-        self._swap = store.script(_SWAP)
-        self._swap_many = store.script(_SWAP_MANY)
-        self._lease = store.script(_LEASE)
-        self._erase = store.script(_ERASE)
+        self._swap = store.script(_COUNT + _SWAP)
+        self._swap_many = store.script(_COUNT + _SWAP_MANY)
+        self._lease = store.script(LEASE)
+        self._erase = store.script(_COUNT + _ERASE)
 
     # -- reads -------------------------------------------------------------------------------------
 

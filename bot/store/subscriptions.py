@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bot.store.registrations import LEASE
+
 if TYPE_CHECKING:
     from bot.store.people import Store
 
@@ -16,15 +18,6 @@ redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
 return tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
 """
 
-# KEYS: due zset. ARGV: now, limit, lease until. The series due by `now`, each moved to `lease
-# until` in the same step: a second tick does not hand them out again, the job that takes them
-# claims each at exactly that score (`claim`), and a crashed job's series are due again when it ends.
-_LEASE = """
-local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
-for _, member in ipairs(due) do redis.call('ZADD', KEYS[1], 'XX', ARGV[3], member) end
-return due
-"""
-
 
 class Subscriptions:
     """(person, topic) series scored by when their next tip is due (unix time)."""
@@ -32,7 +25,7 @@ class Subscriptions:
     def __init__(self, store: Store):
         self.redis, self.keys = store.redis, store.keys
         self._claim = store.script(_CLAIM)
-        self._lease = store.script(_LEASE)
+        self._lease = store.script(LEASE)
 
     def due(self, now: float, limit: int) -> list[tuple[str, str, float]]:
         """(phone, topic, due time) of series due by `now`, earliest first."""
@@ -41,7 +34,8 @@ class Subscriptions:
         return [(*self.keys.subscription_of(m.decode()), score) for m, score in rows]
 
     def lease(self, now: float, limit: int, until: float) -> list[tuple[str, str]]:
-        """Take up to `limit` series due by `now`, moving them to `until` (see _LEASE): (phone, topic) each."""
+        """Take up to `limit` series due by `now`, moving them to `until` (see registrations.LEASE): (phone,
+        topic) each. The job that takes them claims each at exactly `until` (`claim`)."""
         found = self._lease(keys=[self.keys.subscriptions_due()], args=[f"{now:.3f}", limit, f"{until:.0f}"])
         return [self.keys.subscription_of(m.decode()) for m in found]
 
