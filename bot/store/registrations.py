@@ -153,16 +153,13 @@ class Registrations:
             self._swap_many(keys=keys, args=args, client=pipe)
         return [bool(won) for part in pipe.execute() for won in part] if changes else []
 
-    def lease_due(self, now: float, limit: int, lease_until: float) -> list[str]:
-        """Take up to `limit` phones due by `now`, moving them to `lease_until` (see _LEASE)."""
-        args = [f"{now:.3f}", limit, f"{lease_until:.0f}"]
-        return [p.decode() for p in self._lease(keys=[self.keys.families_due()], args=args)]
-
     def lease_due_many(self, now: float, limit: int, lease_until: float, times: int) -> list[list[str]]:
-        """`lease_due` `times` over in one round trip: the non-empty batches, in order."""
+        """Take up to `times` batches of up to `limit` phones due by `now`, moving them to `lease_until`
+        (see LEASE), in one round trip: the non-empty batches, in order."""
         pipe = self.redis.pipeline(transaction=False)
+        args = [f"{now:.3f}", limit, f"{lease_until:.0f}"]
         for _ in range(times):
-            self._lease(keys=[self.keys.families_due()], args=[f"{now:.3f}", limit, f"{lease_until:.0f}"], client=pipe)
+            self._lease(keys=[self.keys.families_due()], args=args, client=pipe)
         return [[p.decode() for p in batch] for batch in pipe.execute() if batch]
 
     def defer(self, phone: str, when: float) -> None:
