@@ -115,10 +115,10 @@ class Language:
         return None
 
     def is_command(self, word: str, command: str) -> bool:
-        return word in self.commands.get(command, ())
+        return command in self.meanings(word)
 
     def meanings(self, word: str) -> frozenset[str]:
-        """The commands `word` is a word for (none, for most words): one lookup instead of one per command."""
+        """The commands `word` is a word for (none, for most words): one lookup answers every `is_command`."""
         return self._meanings.get(word, NO_MEANING)
 
     @cached_property
