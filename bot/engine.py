@@ -7,7 +7,8 @@ navigates (bot/navigation) and renders (bot/render): a new channel is a renderer
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 from bot import navigation, reading
 from bot.content import Catalog, Language
@@ -15,12 +16,23 @@ from bot.menu import Action, Answer, Context, Event, Profile, Session, State
 from bot.navigation import Here, Line, Move, Show
 from bot.render import Renderer, rendered
 
+# Answers to texts a process remembers per engine (so per content read): a menu service hears
+# the same few words (MORE, NEXT, MENU, a digit) from the same few places all day. Longer
+# texts are questions in a family's own words, rarely said twice: they are not kept.
+REMEMBERED_ANSWERS = 4096
+REMEMBERED_TEXT_MAX = 40
+
 
 @dataclass(frozen=True)
 class Engine:
     catalog: Catalog
     renderer: Renderer
     context: Context = Context()
+    # A turn is a pure function of (session, profile, text) for one catalog, renderer and context.
+    _remembered: object = field(init=False, repr=False, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_remembered", lru_cache(maxsize=REMEMBERED_ANSWERS)(self._answer_text))
 
     def language(self, profile: Profile) -> Language:
         return self.catalog.language(profile.lang or self.context.default_lang)
@@ -31,6 +43,11 @@ class Engine:
 
     def answer_text(self, session: Session, profile: Profile, text: str) -> Answer:
         """Advance one person's conversation by one inbound text (SMS words)."""
+        if len(text) <= REMEMBERED_TEXT_MAX:
+            return self._remembered(session, profile, text)
+        return self._answer_text(session, profile, text)
+
+    def _answer_text(self, session: Session, profile: Profile, text: str) -> Answer:
         # Read the text in the language the person will get; `answer` still sees a first contact as such.
         action = reading.read_text(text, session, self.settle_language(profile), self.catalog)
         return self.answer(session, profile, action)
