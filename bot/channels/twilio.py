@@ -52,14 +52,20 @@ def signed_by(token: str, url: str, fields: MultiDict, signature: str) -> bool:
     The package computes both signatures on every request; this stops at the first that matches
     (tests compare the two answers).
     """
-    validator, parsed = _validator(token), urlparse(url)
-    return any(compare(validator.compute_signature(candidate, fields), signature)
-               for candidate in (remove_port(parsed), add_port(parsed)))  # fmt: skip
+    validator = _validator(token)
+    return any(compare(validator.compute_signature(candidate, fields), signature) for candidate in _candidates(url))
 
 
 @lru_cache(maxsize=4)
 def _validator(token: str) -> RequestValidator:
     return RequestValidator(token)
+
+
+@lru_cache(maxsize=64)
+def _candidates(url: str) -> tuple[str, str]:
+    """The URL as Twilio may have signed it: without and with its port (the same few URLs on every request)."""
+    parsed = urlparse(url)
+    return remove_port(parsed), add_port(parsed)
 
 
 def signed_fields(form: MultiDict) -> MultiDict | None:

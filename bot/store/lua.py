@@ -15,12 +15,18 @@ import os
 ONCE_TTL = 600  # seconds a send's once-marker is kept: a client resends within seconds
 
 LOG = """
-local function append_log(log, index, maxlen, minid, ttl_ms, entry)
-  local id = redis.call('XADD', log, 'MAXLEN', '~', maxlen, '*', unpack(entry))
-  redis.call('ZADD', index, tonumber(string.match(id, '^(%d+)')), id)
+-- Entries of one person: each added to the log and their index, then both trimmed once.
+local function append_logs(log, index, maxlen, minid, ttl_ms, entries)
+  for _, entry in ipairs(entries) do
+    local id = redis.call('XADD', log, 'MAXLEN', '~', maxlen, '*', unpack(entry))
+    redis.call('ZADD', index, tonumber(string.match(id, '^(%d+)')), id)
+  end
   redis.call('XTRIM', log, 'MINID', '~', minid)
   redis.call('ZREMRANGEBYSCORE', index, '-inf', '(' .. minid)
   redis.call('PEXPIRE', index, ttl_ms)
+end
+local function append_log(log, index, maxlen, minid, ttl_ms, entry)
+  append_logs(log, index, maxlen, minid, ttl_ms, {entry})
 end
 local function record_sent(sent, ttl, phone, status, broadcast)
   redis.call('HSET', sent, 'phone', phone, 'status', status)

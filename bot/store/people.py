@@ -96,11 +96,13 @@ for k = 5, #KEYS do
   i = i + 2 + count
 end
 if ARGV[2] == '1' then redis.call('SET', KEYS[2], ARGV[3], 'EX', ARGV[4]) end
-while i <= #ARGV do
+local entries, last = {}, #ARGV
+while i <= last do
   n = tonumber(ARGV[i])
-  append_log(KEYS[3], KEYS[4], ARGV[5], ARGV[6], ARGV[7], {unpack(ARGV, i + 1, i + n)})
+  entries[#entries + 1] = {unpack(ARGV, i + 1, i + n)}
   i = i + n + 1
 end
+if #entries > 0 then append_logs(KEYS[3], KEYS[4], ARGV[5], ARGV[6], ARGV[7], entries) end
 return {'ok', ''}
 """
 )
