@@ -15,6 +15,7 @@ import pytest
 from bot import reach
 from bot.store.fallbacks import KEEP_SECONDS, Fallbacks
 from tests.conftest import Phone, drain
+from tests.storeview import keys_holding
 from tests.test_whatsapp import on_whatsapp, templated  # noqa: F401 (fixture)
 from tests.test_whatsapp_refusals import callback
 
@@ -55,6 +56,7 @@ def test_forget_erases_their_whatsapp_fallback_records_and_leaves_another_person
     assert phone.text("YES") == [services.catalog.language("en").texts["timed_forgotten"]]
 
     assert kept_for(services, FORGETTING) == []
+    assert keys_holding(services.store, FORGETTING) == []  # nor any delivery record or other value names them
     assert [fallbacks.get(sid) for sid in theirs] == [{}, {}]
     assert not redis.exists(keys.fallback_index(FORGETTING))
     kept = fallbacks.get(other)

@@ -65,7 +65,7 @@ if prev ~= '' and redis.call('HGET', KEYS[2], prev) == 'i' then
       for j = 13, #ARGV do entry[#entry + 1] = ARGV[j] end
       append_log(KEYS[4], KEYS[8], ARGV[5], ARGV[6], ARGV[7], entry)
     end
-    if ARGV[4] ~= '' then record_sent(KEYS[5], ARGV[8], prev, 'sent', ARGV[11]) end
+    if ARGV[4] ~= '' then record_sent(KEYS[5], ARGV[8], 'sent', ARGV[11]) end
     if ARGV[2] == 'o' then opt_out(KEYS[6], KEYS[3], prev, ARGV[9]) end
     if ARGV[2] == 'v' then redis.call('HSET', KEYS[6], 'invalid', '1') end
   end

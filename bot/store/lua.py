@@ -28,8 +28,9 @@ end
 local function append_log(log, index, maxlen, minid, ttl_ms, entry)
   append_logs(log, index, maxlen, minid, ttl_ms, {entry})
 end
-local function record_sent(sent, ttl, phone, status, broadcast)
-  redis.call('HSET', sent, 'phone', phone, 'status', status)
+-- No number in it: nothing reads one back (a report finds its broadcast by id), and FORGET could not find it.
+local function record_sent(sent, ttl, status, broadcast)
+  redis.call('HSET', sent, 'status', status)
   if broadcast ~= '' then redis.call('HSET', sent, 'broadcast', broadcast) end
   redis.call('EXPIRE', sent, ttl)
 end

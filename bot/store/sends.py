@@ -32,7 +32,7 @@ end
 local entry = {}
 for j = 14, #ARGV do entry[#entry + 1] = ARGV[j] end
 append_log(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3], entry)
-if ARGV[6] ~= '' then record_sent(KEYS[3], ARGV[4], ARGV[5], ARGV[7], ARGV[8]) end
+if ARGV[6] ~= '' then record_sent(KEYS[3], ARGV[4], ARGV[7], ARGV[8]) end
 if ARGV[9] == 'o' then opt_out(KEYS[4], KEYS[5], ARGV[5], ARGV[10]) end
 if ARGV[9] == 'v' then redis.call('HSET', KEYS[4], 'invalid', '1') end
 if ARGV[12] ~= '' and tonumber(redis.call('GET', KEYS[7]) or '0') < tonumber(ARGV[12]) then
