@@ -16,10 +16,10 @@ from rq.registry import ScheduledJobRegistry
 from bot import calls, subscriptions
 from bot.dashboard import accounts
 from bot.providers import Outcome
-from bot.store.calls import Calls
+from bot.store.calls import CALL_TTL, Calls
 from tests.conftest import BASE_URL, TWILIO_SID, Phone, drain, recorded, sign, twilio_settings
 from tests.fakes import FakeGateway
-from tests.storeview import log_entries
+from tests.storeview import keys_holding, log_entries
 from tests.test_dashboard import FAST_HASH, PASSWORD, Dashboard
 from tests.test_voice import CALLERS, TwilioCall, plain, voiced  # noqa: F401 (fixtures)
 
@@ -348,3 +348,41 @@ def test_the_simulator_plays_a_test_call_with_its_recordings_and_dials_nobody(ap
     assert calls_recorded(svc.config) == []  # no gateway was asked
     (entry,) = [e for _, e in log_entries(svc.store) if e.get("event") == "test_call"]
     assert entry["channel"] == "simulator" and entry["status"] == "simulated"
+
+
+# -- FORGET -----------------------------------------------------------------------------------------
+
+
+def test_forget_erases_their_call_records_and_leaves_another_callers(app, svc):
+    other = "+256712345679"
+    client = app.test_client()
+    subscribe_by_voice(client)
+    assert due_tick(svc) == 1  # a tip call placed to them: its record keeps their number for days
+    (placed,) = calls_recorded(svc.config)
+    theirs = {"CallSid": "CA" + "1" * 32, "AccountSid": TWILIO_SID, "CallStatus": "completed",
+              "Direction": "inbound", "From": PHONE, "To": "+15005550006", "CallDuration": "30"}  # fmt: skip
+    status(client, theirs)  # and a call of theirs to the line, recorded when it ended
+    status(client, {**theirs, "CallSid": "CA" + "2" * 32, "From": other})
+    keys, records = svc.store.keys, Calls(svc.store)
+    assert records.get(placed["call_id"])["phone"] == PHONE and records.get("CA" + "1" * 32)["phone"] == PHONE
+    assert {i.decode() for i in svc.store.redis.zrange(keys.call_index(PHONE), 0, -1)} == {placed["call_id"],
+                                                                                           "CA" + "1" * 32}  # fmt: skip
+
+    phone = Phone(client, PHONE)
+    assert "YES" in phone.text("FORGET")[0]
+    assert phone.text("YES") == [svc.catalog.language("en").texts["timed_forgotten"]]
+
+    assert keys_holding(svc.store, PHONE) == []
+    assert records.get(placed["call_id"]) == {} and records.get("CA" + "1" * 32) == {}
+    assert records.get("CA" + "2" * 32)["phone"] == other
+    assert [i.decode() for i in svc.store.redis.zrange(keys.call_index(other), 0, -1)] == ["CA" + "2" * 32]
+    assert 0 < svc.store.redis.ttl(keys.call_index(other)) <= CALL_TTL
+
+
+def test_a_call_index_drops_ids_whose_records_expired(svc):
+    index = svc.store.keys.call_index(PHONE)
+    svc.store.redis.zadd(index, {"CAgone": time.time() - 1, "CAstill": time.time() + 60})
+    Calls(svc.store).ended("CAnew", "completed", 10, phone=PHONE)
+    scores = {i.decode(): s for i, s in svc.store.redis.zrange(index, 0, -1, withscores=True)}
+    assert set(scores) == {"CAstill", "CAnew"} and abs(scores["CAnew"] - (time.time() + CALL_TTL)) < 60
+    assert Calls(svc.store).erase_person(PHONE) == 2 and not svc.store.redis.exists(index)

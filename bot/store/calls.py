@@ -23,33 +23,48 @@ if TYPE_CHECKING:
 CALL_TTL = 7 * 86_400  # status callbacks and a retry's reading of the record come within hours
 FINAL = ("completed", "heard", "busy", "no-answer", "failed")
 
-# KEYS: call record, log, the person's log index. ARGV: ttl, maxlen, minid, retention ms, n, record fields...,
-# log fields. Returns 0 when the call was recorded already (a client's resend).
+# A record keeps the person's number, so each person's records are indexed by number (call ids
+# scored by when they expire, expired ids dropped as new ones come): FORGET erases them.
+_INDEX = """
+local function index_call(index, call_id, now, ttl)
+  redis.call('ZREMRANGEBYSCORE', index, '-inf', '(' .. now)
+  redis.call('ZADD', index, string.format('%.3f', tonumber(now) + tonumber(ttl)), call_id)
+  redis.call('EXPIRE', index, ttl)
+end
+"""
+
+# KEYS: call record, log, the person's log index, the person's call index.
+# ARGV: ttl, maxlen, minid, retention ms, now, call id, n, record fields..., log fields.
+# Returns 0 when the call was recorded already (a client's resend).
 _PLACED = (
     lua.LOG
+    + _INDEX
     + """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-local n = tonumber(ARGV[5])
+local n = tonumber(ARGV[7])
 local record = {}
-for j = 1, n do record[j] = ARGV[5 + j] end
+for j = 1, n do record[j] = ARGV[7 + j] end
 redis.call('HSET', KEYS[1], unpack(record))
 redis.call('EXPIRE', KEYS[1], ARGV[1])
+index_call(KEYS[4], ARGV[6], ARGV[5], ARGV[1])
 local entry = {}
-for j = 6 + n, #ARGV do entry[#entry + 1] = ARGV[j] end
+for j = 8 + n, #ARGV do entry[#entry + 1] = ARGV[j] end
 append_log(KEYS[2], KEYS[3], ARGV[2], ARGV[3], ARGV[4], entry)
 return 1
 """
 )
 
 # KEYS: call record, log. ARGV: outcome, seconds, now, log index prefix, maxlen, minid, retention ms,
-# phone and direction (for a call we did not place), ttl, call id.
+# phone and direction (for a call we did not place), ttl, call id, call index prefix.
 # Returns {'unknown'}, {'same', status}, or {'ended', outcome, phone, kind, topic, message, attempt}.
 _ENDED = (
     lua.LOG
+    + _INDEX
     + """
 if redis.call('EXISTS', KEYS[1]) == 0 then
   if ARGV[8] == '' then return {'unknown'} end
   redis.call('HSET', KEYS[1], 'phone', ARGV[8], 'direction', ARGV[9])
+  index_call(ARGV[12] .. ARGV[8], ARGV[11], ARGV[3], ARGV[10])
 end
 local current = redis.call('HGET', KEYS[1], 'status') or ''
 local final = {completed = true, heard = true, busy = true, ['no-answer'] = true, failed = true}
@@ -102,12 +117,29 @@ class Calls:
         """A call the provider accepted, and its log entry, in one step; False if it was recorded already."""
         fields = flat({**record, "phone": entry.phone, "direction": "out", "status": "placed",
                        "clips": json.dumps(clips, ensure_ascii=False), "placed_at": f"{time.time():.3f}"})  # fmt: skip
-        keys = [self.keys.call(call_id), self.keys.log(), self.keys.log_index(entry.phone)]
-        args = [CALL_TTL, *log_args(self.store, time.time()), len(fields), *fields, *flat(entry.fields())]
+        now = time.time()
+        keys = [self.keys.call(call_id), self.keys.log(), self.keys.log_index(entry.phone),
+                self.keys.call_index(entry.phone)]  # fmt: skip
+        args = [CALL_TTL, *log_args(self.store, now), f"{now:.3f}", call_id, len(fields), *fields,
+                *flat(entry.fields())]  # fmt: skip
         return bool(self._placed(keys=keys, args=args))
 
     def get(self, call_id: str) -> dict[str, str]:
         return decoded(self.redis.hgetall(self.keys.call(call_id)))
+
+    def erase_person(self, phone: str) -> int:
+        """Delete every call record kept for `phone` (FORGET; two round trips); how many ids its index held.
+
+        Only the ids read are taken out of the index (it goes when empty): a call recorded meanwhile stays findable.
+        """
+        index = self.keys.call_index(phone)
+        ids = [i.decode() for i in self.redis.zrange(index, 0, -1)]
+        if ids:
+            pipe = self.redis.pipeline(transaction=True)
+            pipe.delete(*[self.keys.call(i) for i in ids])
+            pipe.zrem(index, *ids)
+            pipe.execute()
+        return len(ids)
 
     def clips(self, record: Mapping[str, str]) -> list[list[str]]:
         """A record's clips as [id, text, lang]."""
@@ -130,7 +162,7 @@ class Calls:
         """
         now = time.time()
         args = [outcome, max(seconds, 0), f"{now:.3f}", self.keys.log_index(""), *log_args(self.store, now), phone,
-                direction, CALL_TTL, call_id]  # fmt: skip
+                direction, CALL_TTL, call_id, self.keys.call_index("")]  # fmt: skip
         found = [x.decode() if isinstance(x, bytes) else x for x in
                  self._ended(keys=[self.keys.call(call_id), self.keys.log()], args=args)]  # fmt: skip
         if found[0] != "ended":

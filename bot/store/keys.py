@@ -42,6 +42,10 @@ class Keys:
         """A call we placed (or one that ended): who, what it played, its outcome, by the provider's call id."""
         return f"{self.prefix}call:{call_id}"
 
+    def call_index(self, phone: str) -> str:
+        """One person's call records (call ids by when they expire): FORGET finds them without a scan."""
+        return f"{self.prefix}calls:by:{phone}"
+
     def profile(self, phone: str) -> str:
         return f"{self.prefix}profile:{phone}"
 
