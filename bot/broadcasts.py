@@ -207,8 +207,12 @@ def resume(svc: Services, broadcast_id: str) -> bool:
 
 
 def cancel(svc: Services, broadcast_id: str) -> bool:
-    return Broadcasts(svc.store).set_status(broadcast_id, Status.CANCELLED,
-                                            only_from=(Status.SENDING, Status.SCHEDULED, Status.PAUSED))  # fmt: skip
+    store = Broadcasts(svc.store)
+    cancelled = store.set_status(broadcast_id, Status.CANCELLED,
+                                 only_from=(Status.SENDING, Status.SCHEDULED, Status.PAUSED))  # fmt: skip
+    if cancelled:
+        store.expire_details(broadcast_id)
+    return cancelled
 
 
 def recover(svc: Services) -> list[str]:

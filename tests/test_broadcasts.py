@@ -9,6 +9,7 @@ import pytest
 
 from bot import broadcasts
 from bot.store import Broadcasts, FieldWorkers
+from bot.store.broadcasts import DETAIL_SECONDS
 from tests.conftest import Phone, drain, in_process_worker, queues, recorded, twilio_settings
 from tests.fakes import twilio_error, twilio_message
 from tests.storeview import log_entries, sent_fields
@@ -95,6 +96,25 @@ def test_pause_resume_and_cancel(services, config):
     run_workers(services)
     assert len(recorded(config)) == 40 and store.get(other)["status"] == "cancelled"
     assert not broadcasts.resume(services, other)
+
+
+def test_an_ended_broadcast_keeps_its_figures_and_lets_its_recipients_numbers_go(services, config):
+    """The audience snapshot and recipients' states name every recipient: once sending is over they expire."""
+    members(services, "g", PHONES)
+    store, k, redis = Broadcasts(services.store), services.store.keys, services.store.redis
+    done = broadcasts.create(services, topic_id="hygiene", number=1, groups=["g"], created_by="test")
+    held = broadcasts.create(services, topic_id="hygiene", number=2, groups=["g"], created_by="test")
+    assert broadcasts.pause(services, held)
+    run_workers(services)
+    assert store.get(done)["status"] == "done" and store.get(held)["status"] == "paused"
+    details = lambda bid: (k.audience(bid), k.recipients(bid), k.batches_done(bid))  # noqa: E731
+    assert all(0 < redis.ttl(key) <= DETAIL_SECONDS for key in details(done))
+    assert broadcasts.figures(store.get(done))["sent"] == 40 and redis.ttl(k.broadcast(done)) == -1
+    assert redis.ttl(k.audience(held)) == -1  # paused before its first claim: it may go on
+    assert broadcasts.cancel(services, held)
+    assert 0 < redis.ttl(k.audience(held)) <= DETAIL_SECONDS
+    store.batch_done(done, 0)  # a batch's job run again after the end leaves nothing without an expiry
+    assert all(0 < redis.ttl(key) <= DETAIL_SECONDS for key in details(done))
 
 
 def test_invalid_requests_are_refused_clearly(services):

@@ -100,15 +100,28 @@ return {'go', redis.call('HGET', KEYS[7], 'lang') or ''}
 """
 )
 
-# KEYS: broadcast, done set. ARGV: batch number, now. Returns 1 when every batch is done.
+# After a broadcast ends, its audience snapshot and recipients' states (each recipient's number)
+# are kept this long: nothing reads them once sending is over, and who was sent what stays in
+# the message log (LOG_RETENTION_DAYS), where FORGET finds it. The figures stay with the record.
+DETAIL_SECONDS = 7 * 86_400
+
+# KEYS: broadcast, done set, audience, recipients. ARGV: batch number, now, DETAIL_SECONDS.
+# Returns 1 when every batch is done. A batch done late (a duplicated job) finds the broadcast
+# ended, and leaves nothing without an expiry.
 _BATCH_DONE = """
 redis.call('SADD', KEYS[2], ARGV[1])
 local batches = tonumber(redis.call('HGET', KEYS[1], 'batches') or '0')
-if redis.call('SCARD', KEYS[2]) < batches then return 0 end
-if redis.call('HGET', KEYS[1], 'status') == 'sending' then
+local status = redis.call('HGET', KEYS[1], 'status')
+local all_done = redis.call('SCARD', KEYS[2]) >= batches
+if all_done and status == 'sending' then
   redis.call('HSET', KEYS[1], 'status', 'done', 'finished_at', ARGV[2])
+  status = 'done'
 end
-return 1
+if status == 'done' or status == 'cancelled' then
+  for k = 2, 4 do redis.call('EXPIRE', KEYS[k], ARGV[3]) end
+end
+if all_done then return 1 end
+return 0
 """
 
 
@@ -267,9 +280,17 @@ class Broadcasts:
 
     def batch_done(self, broadcast_id: str, batch: int) -> bool:
         k = self.keys
-        done = self._done(keys=[k.broadcast(broadcast_id), k.batches_done(broadcast_id)],
-                          args=[batch, f"{time.time():.3f}"])  # fmt: skip
+        keys = [k.broadcast(broadcast_id), k.batches_done(broadcast_id), k.audience(broadcast_id),
+                k.recipients(broadcast_id)]  # fmt: skip
+        done = self._done(keys=keys, args=[batch, f"{time.time():.3f}", DETAIL_SECONDS])
         return bool(done)
+
+    def expire_details(self, broadcast_id: str) -> None:
+        """A cancelled broadcast: its audience and recipients' states go after DETAIL_SECONDS, as a finished one's."""
+        k, pipe = self.keys, self.redis.pipeline(transaction=False)
+        for key in (k.batches_done(broadcast_id), k.audience(broadcast_id), k.recipients(broadcast_id)):
+            pipe.expire(key, DETAIL_SECONDS)
+        pipe.execute()
 
     def batches_left(self, broadcast_id: str) -> list[int]:
         total = int(self.get(broadcast_id).get("batches", 0))
