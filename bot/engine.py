@@ -7,6 +7,7 @@ navigates (bot/navigation) and renders (bot/render): a new channel is a renderer
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
@@ -29,7 +30,7 @@ class Engine:
     renderer: Renderer
     context: Context = Context()
     # A turn is a pure function of (session, profile, text) for one catalog, renderer and context.
-    _remembered: object = field(init=False, repr=False, compare=False, hash=False)
+    _remembered: Callable[[Session, Profile, str], Answer] = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_remembered", lru_cache(maxsize=REMEMBERED_ANSWERS)(self._answer_text))

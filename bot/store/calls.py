@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from bot.store import lua
 from bot.store.codec import decoded, flat
+from bot.store.indexed import erase_indexed
 from bot.store.log import LogEntry, log_args
 
 if TYPE_CHECKING:
@@ -128,18 +129,8 @@ class Calls:
         return decoded(self.redis.hgetall(self.keys.call(call_id)))
 
     def erase_person(self, phone: str) -> int:
-        """Delete every call record kept for `phone` (FORGET; two round trips); how many ids its index held.
-
-        Only the ids read are taken out of the index (it goes when empty): a call recorded meanwhile stays findable.
-        """
-        index = self.keys.call_index(phone)
-        ids = [i.decode() for i in self.redis.zrange(index, 0, -1)]
-        if ids:
-            pipe = self.redis.pipeline(transaction=True)
-            pipe.delete(*[self.keys.call(i) for i in ids])
-            pipe.zrem(index, *ids)
-            pipe.execute()
-        return len(ids)
+        """Delete every call record kept for `phone` (FORGET); how many ids its index held."""
+        return erase_indexed(self.redis, self.keys.call_index(phone), self.keys.call)
 
     def clips(self, record: Mapping[str, str]) -> list[list[str]]:
         """A record's clips as [id, text, lang]."""

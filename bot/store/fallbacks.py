@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from bot.store.codec import decoded
+from bot.store.indexed import erase_indexed
 
 if TYPE_CHECKING:
     from bot.store.people import Store
@@ -78,15 +79,5 @@ class Fallbacks:
         return decoded(self.redis.hgetall(self.key(provider_id)))
 
     def erase_person(self, phone: str) -> int:
-        """Delete every record kept for `phone`, and its index (FORGET; two round trips); how many ids it held.
-
-        Only the ids read are taken out of the index (it goes when empty): a record kept meanwhile stays findable.
-        """
-        index = self.keys.fallback_index(phone)
-        ids = [i.decode() for i in self.redis.zrange(index, 0, -1)]
-        if ids:
-            pipe = self.redis.pipeline(transaction=True)
-            pipe.delete(*[self.key(i) for i in ids])
-            pipe.zrem(index, *ids)
-            pipe.execute()
-        return len(ids)
+        """Delete every record kept for `phone` (FORGET); how many ids its index held."""
+        return erase_indexed(self.redis, self.keys.fallback_index(phone), self.key)
