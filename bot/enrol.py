@@ -24,7 +24,7 @@ from bot.conversation import Decision
 from bot.engine import Engine
 from bot.menu import Answer, Event, Profile, Session
 from bot.schedule import Registration, Series
-from bot.store import Loaded, Op, Registrations, Write
+from bot.store import Broadcasts, Loaded, Op, Registrations, Write
 from bot.store.calls import Calls
 from bot.store.fallbacks import Fallbacks
 from bot.store.log import redact
@@ -115,4 +115,5 @@ def forget(svc: Services, phone: str) -> None:
     Questions(store, int(svc.config["QUESTION_RETENTION_DAYS"])).erase_person(phone)
     Fallbacks(store).erase_person(phone)  # WhatsApp messages kept for an SMS should they be refused
     Calls(store).erase_person(phone)  # tip calls placed to them, and calls of theirs that ended
+    Broadcasts(store).erase_recipient(phone)  # ended broadcasts' audiences and recipients' states
     redact(store, phone, f"forgotten-{uuid.uuid4().hex[:12]}")

@@ -12,7 +12,7 @@ from bot.store import Broadcasts, FieldWorkers
 from bot.store.broadcasts import DETAIL_SECONDS
 from tests.conftest import Phone, drain, in_process_worker, queues, recorded, twilio_settings
 from tests.fakes import twilio_error, twilio_message
-from tests.storeview import log_entries, sent_fields
+from tests.storeview import keys_holding, log_entries, sent_fields
 
 
 def members(services, group, phones):
@@ -115,6 +115,36 @@ def test_an_ended_broadcast_keeps_its_figures_and_lets_its_recipients_numbers_go
     assert 0 < redis.ttl(k.audience(held)) <= DETAIL_SECONDS
     store.batch_done(done, 0)  # a batch's job run again after the end leaves nothing without an expiry
     assert all(0 < redis.ttl(key) <= DETAIL_SECONDS for key in details(done))
+
+
+def test_forget_takes_them_out_of_ended_broadcasts_and_a_running_one_keeps_them_until_its_details_expire(
+    services, config
+):
+    from bot import enrol
+
+    gone, kept = PHONES[0], PHONES[1]
+    members(services, "g", PHONES)
+    store, k, redis = Broadcasts(services.store), services.store.keys, services.store.redis
+    done = broadcasts.create(services, topic_id="hygiene", number=1, groups=["g"], created_by="test")
+    cancelled = broadcasts.create(services, topic_id="hygiene", number=3, groups=["g"], created_by="test")
+    held = broadcasts.create(services, topic_id="hygiene", number=2, groups=["g"], created_by="test")
+    assert broadcasts.pause(services, held) and broadcasts.pause(services, cancelled)
+    run_workers(services)
+    assert broadcasts.cancel(services, cancelled)
+    assert store.get(done)["status"] == "done" and store.get(held)["status"] == "paused"
+    assert redis.hget(k.recipients(done), gone) == b"s"
+
+    enrol.forget(services, gone)
+
+    for bid in (done, cancelled):
+        assert gone.encode() not in redis.lrange(k.audience(bid), 0, -1)
+        assert redis.hget(k.recipients(bid), gone) is None
+    assert redis.hget(k.recipients(done), kept) == b"s" and kept.encode() in redis.lrange(k.audience(done), 0, -1)
+    # `members` puts numbers in the group without a profile naming it, so FORGET cannot know of that one.
+    left = [key for key in keys_holding(services.store, gone) if key != k.group("g").encode()]
+    assert left == [k.audience(held).encode()]  # paused: its slices must not move
+    assert broadcasts.figures(store.get(done))["sent"] == 40
+    assert store.erase_recipient(gone) == 0
 
 
 def test_invalid_requests_are_refused_clearly(services):

@@ -285,6 +285,26 @@ class Broadcasts:
         done = self._done(keys=keys, args=[batch, f"{time.time():.3f}", DETAIL_SECONDS])
         return bool(done)
 
+    def erase_recipient(self, phone: str) -> int:
+        """FORGET: take `phone` out of every ended broadcast's audience and recipients' states (three round
+        trips); how many broadcasts held it.
+
+        A broadcast still scheduled, sending or paused keeps it until its details expire (DETAIL_SECONDS
+        after it ends): an entry taken out of its audience would move the slices its batches read.
+        """
+        ids = [i.decode() for i in self.redis.zrange(self.keys.broadcasts(), 0, -1)]
+        pipe = self.redis.pipeline(transaction=False)
+        for bid in ids:
+            pipe.hget(self.keys.broadcast(bid), "status")
+        ended = {BroadcastStatus.DONE.value.encode(), BroadcastStatus.CANCELLED.value.encode()}
+        over = [bid for bid, status in zip(ids, pipe.execute(), strict=True) if status in ended]
+        pipe = self.redis.pipeline(transaction=False)
+        for bid in over:
+            pipe.lrem(self.keys.audience(bid), 0, phone)
+            pipe.hdel(self.keys.recipients(bid), phone)
+        taken = pipe.execute()
+        return sum(1 for listed, stated in zip(taken[::2], taken[1::2], strict=True) if listed or stated)
+
     def expire_details(self, broadcast_id: str) -> None:
         """A cancelled broadcast: its audience and recipients' states go after DETAIL_SECONDS, as a finished one's."""
         k, pipe = self.keys, self.redis.pipeline(transaction=False)
