@@ -212,9 +212,10 @@ def broadcast_create(topic: str, number: int, groups: tuple[str, ...], everyone:
         raise click.UsageError("choose --age-months or --pregnancy-weeks, not both")
     stage = None
     if months or weeks:
-        stage = stages.parse_target(months or weeks, Series.BABY if months else Series.PREGNANCY)
+        series = Series.BABY if months else Series.PREGNANCY
+        stage = stages.parse_target(months or weeks, series)
         if stage is None:
-            hint, top = ("--age-months", 59) if months else ("--pregnancy-weeks", 42)
+            hint, top = ("--age-months" if months else "--pregnancy-weeks"), stages.HIGHEST[series]
             raise click.BadParameter(f"{months or weeks!r}: give a range like 8-10, from 0 to {top}", param_hint=hint)
     svc = _services()
     found = reading.find_topic(content.normalise_keyword(topic), svc.catalog.language("en"))

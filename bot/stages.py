@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from bot.family import Family
-from bot.schedule import DUE_WEEK, Series, add_months
+from bot.schedule import DUE_WEEK, MAX_CHILD_YEARS, MAX_PREGNANCY_WEEKS, Series, add_months
 
 TRIMESTERS = ("Pregnant, 1st trimester (weeks 1-13)", "Pregnant, 2nd trimester (weeks 14-27)",
               "Pregnant, 3rd trimester (week 28 on)")  # fmt: skip
@@ -24,6 +24,8 @@ LOSS = "Support after a loss"
 ORDER = (*TRIMESTERS, *AGE_BANDS, LOSS)
 _ANCHOR = re.compile(r"^([pbl])([0-9]{8})$")
 _RANGE = re.compile(r"^\s*([0-9]{1,2})\s*(?:-\s*([0-9]{1,2})\s*)?$")
+# The oldest age in months (under five) and the latest week of pregnancy a broadcast can target.
+HIGHEST = {Series.BABY: MAX_CHILD_YEARS * 12 - 1, Series.PREGNANCY: MAX_PREGNANCY_WEEKS}
 
 
 def pregnancy_weeks(due: date, today: date) -> int:
@@ -99,8 +101,7 @@ def parse_target(text: str, series: Series) -> Target | None:
     if not m:
         return None
     low, high = int(m[1]), int(m[2] or m[1])
-    top = 59 if series is Series.BABY else 42
-    return Target(series, low, high) if low <= high <= top else None
+    return Target(series, low, high) if low <= high <= HIGHEST[series] else None
 
 
 def stored_target(value: str) -> Target | None:

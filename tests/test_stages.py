@@ -75,6 +75,7 @@ def test_counts_per_anchor_become_todays_stages():
         ("8 to 10", Series.BABY, None),
         ("", Series.BABY, None),
         ("28-40", Series.PREGNANCY, (28, 40)),
+        ("0-42", Series.PREGNANCY, (0, 42)),
         ("30-43", Series.PREGNANCY, None),
     ],
 )

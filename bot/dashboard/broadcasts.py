@@ -63,8 +63,8 @@ def _stage(kind: str, text: str) -> stages.Target | None | str:
         return None
     series = Series.BABY if kind == "baby" else Series.PREGNANCY
     found = stages.parse_target(text, series)
-    what, top = ("age in months", 59) if series is Series.BABY else ("weeks of pregnancy", 42)
-    return found or f"Give the {what} as a range like 8-10 (0 to {top})."
+    what = "age in months" if series is Series.BABY else "weeks of pregnancy"
+    return found or f"Give the {what} as a range like 8-10 (0 to {stages.HIGHEST[series]})."
 
 
 def _chosen(form: BroadcastForm) -> dict | None:
