@@ -1,4 +1,4 @@
-"""`factsbot schedule`: timed messages from the command line (cron's tick, one family's preview)."""
+"""`factsbot schedule`: timed messages from the command line (cron's tick, one family's preview, the stage counts)."""
 
 from __future__ import annotations
 
@@ -24,6 +24,16 @@ def schedule_tick(at: str | None) -> None:
 
     families = timed.tick(deployment_services(), now=_when(at))
     click.echo(f"{families} famil{'y' if families == 1 else 'ies'} due: queued for the workers")
+
+
+@schedule_group.command("recount")
+def schedule_recount() -> None:
+    """Count every family's stage afresh for the overview's figures: after `factsbot import` over existing
+    families, or a repair. Reads every family (a scan); families registering meanwhile may need another run."""
+    from bot.store import Registrations
+
+    families = Registrations(deployment_services().store).recount()
+    click.echo(f"{families} famil{'y' if families == 1 else 'ies'} counted by stage")
 
 
 @schedule_group.command("preview")
