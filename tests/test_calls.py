@@ -17,6 +17,7 @@ from bot import calls, subscriptions
 from bot.dashboard import accounts
 from bot.providers import Outcome
 from bot.store.calls import CALL_TTL, Calls
+from bot.store.log import LogEntry
 from tests.conftest import BASE_URL, TWILIO_SID, Phone, drain, recorded, sign, twilio_settings
 from tests.fakes import FakeGateway
 from tests.storeview import keys_holding, log_entries
@@ -386,3 +387,13 @@ def test_a_call_index_drops_ids_whose_records_expired(svc):
     scores = {i.decode(): s for i, s in svc.store.redis.zrange(index, 0, -1, withscores=True)}
     assert set(scores) == {"CAstill", "CAnew"} and abs(scores["CAnew"] - (time.time() + CALL_TTL)) < 60
     assert Calls(svc.store).erase_person(PHONE) == 2 and not svc.store.redis.exists(index)
+
+
+def test_a_call_that_ends_stays_indexed_as_long_as_its_record(svc):
+    records, redis, index = Calls(svc.store), svc.store.redis, svc.store.keys.call_index(PHONE)
+    call_id = "CA" + "4" * 32
+    assert records.placed(call_id, {"kind": "subscription"}, [], LogEntry("out", "voice", PHONE, "a tip"))
+    redis.zadd(index, {call_id: time.time() + 60}, xx=True)  # placed long ago: its first expiry is near
+    records.ended(call_id, "completed", 30)  # its record now lives CALL_TTL from its end
+    assert abs(redis.zscore(index, call_id) - (time.time() + CALL_TTL)) < 60
+    assert CALL_TTL - 60 < redis.ttl(index) <= CALL_TTL and CALL_TTL - 60 < redis.ttl(svc.store.keys.call(call_id))

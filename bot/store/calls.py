@@ -13,9 +13,8 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from bot.store import lua
+from bot.store import indexed, lua
 from bot.store.codec import decoded, flat
-from bot.store.indexed import erase_indexed
 from bot.store.log import LogEntry, log_args
 
 if TYPE_CHECKING:
@@ -24,22 +23,12 @@ if TYPE_CHECKING:
 CALL_TTL = 7 * 86_400  # status callbacks and a retry's reading of the record come within hours
 FINAL = ("completed", "heard", "busy", "no-answer", "failed")
 
-# A record keeps the person's number, so each person's records are indexed by number (call ids
-# scored by when they expire, expired ids dropped as new ones come): FORGET erases them.
-_INDEX = """
-local function index_call(index, call_id, now, ttl)
-  redis.call('ZREMRANGEBYSCORE', index, '-inf', '(' .. now)
-  redis.call('ZADD', index, string.format('%.3f', tonumber(now) + tonumber(ttl)), call_id)
-  redis.call('EXPIRE', index, ttl)
-end
-"""
-
 # KEYS: call record, log, the person's log index, the person's call index.
 # ARGV: ttl, maxlen, minid, retention ms, now, call id, n, record fields..., log fields.
 # Returns 0 when the call was recorded already (a client's resend).
 _PLACED = (
     lua.LOG
-    + _INDEX
+    + indexed.LUA
     + """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 local n = tonumber(ARGV[7])
@@ -47,7 +36,7 @@ local record = {}
 for j = 1, n do record[j] = ARGV[7 + j] end
 redis.call('HSET', KEYS[1], unpack(record))
 redis.call('EXPIRE', KEYS[1], ARGV[1])
-index_call(KEYS[4], ARGV[6], ARGV[5], ARGV[1])
+index_record(KEYS[4], ARGV[6], ARGV[5], ARGV[1])
 local entry = {}
 for j = 8 + n, #ARGV do entry[#entry + 1] = ARGV[j] end
 append_log(KEYS[2], KEYS[3], ARGV[2], ARGV[3], ARGV[4], entry)
@@ -60,12 +49,11 @@ return 1
 # Returns {'unknown'}, {'same', status}, or {'ended', outcome, phone, kind, topic, message, attempt}.
 _ENDED = (
     lua.LOG
-    + _INDEX
+    + indexed.LUA
     + """
 if redis.call('EXISTS', KEYS[1]) == 0 then
   if ARGV[8] == '' then return {'unknown'} end
   redis.call('HSET', KEYS[1], 'phone', ARGV[8], 'direction', ARGV[9])
-  index_call(ARGV[12] .. ARGV[8], ARGV[11], ARGV[3], ARGV[10])
 end
 local current = redis.call('HGET', KEYS[1], 'status') or ''
 local final = {completed = true, heard = true, busy = true, ['no-answer'] = true, failed = true}
@@ -75,6 +63,7 @@ if outcome == 'completed' and redis.call('HGET', KEYS[1], 'heard') == '1' then o
 redis.call('HSET', KEYS[1], 'status', outcome, 'seconds', ARGV[2], 'ended_at', ARGV[3])
 redis.call('EXPIRE', KEYS[1], ARGV[10])
 local f = redis.call('HMGET', KEYS[1], 'phone', 'direction', 'kind', 'topic', 'message', 'attempt')
+index_record(ARGV[12] .. f[1], ARGV[11], ARGV[3], ARGV[10])  -- the record lives on from its end: so does its id
 local entry = {'direction', f[2] or 'out', 'channel', 'voice', 'phone', f[1],
                'text', 'call ' .. outcome .. ', ' .. ARGV[2] .. ' s', 'event', 'call_end',
                'message_id', ARGV[11], 'status', outcome, 'seconds', ARGV[2]}
@@ -130,7 +119,7 @@ class Calls:
 
     def erase_person(self, phone: str) -> int:
         """Delete every call record kept for `phone` (FORGET); how many ids its index held."""
-        return erase_indexed(self.redis, self.keys.call_index(phone), self.keys.call)
+        return indexed.erase_indexed(self.redis, self.keys.call_index(phone), self.keys.call)
 
     def clips(self, record: Mapping[str, str]) -> list[list[str]]:
         """A record's clips as [id, text, lang]."""

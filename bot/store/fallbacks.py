@@ -16,8 +16,8 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from bot.store import indexed
 from bot.store.codec import decoded
-from bot.store.indexed import erase_indexed
 
 if TYPE_CHECKING:
     from bot.store.people import Store
@@ -53,10 +53,7 @@ class Fallbacks:
         pipe.hset(self.key(provider_id), mapping={k: fields.get(k, "") for k in FIELDS})
         pipe.expire(self.key(provider_id), KEEP_SECONDS)
         if phone := fields.get("phone", ""):
-            index, now = self.keys.fallback_index(phone), time.time()
-            pipe.zremrangebyscore(index, "-inf", f"({now:.3f}")
-            pipe.zadd(index, {provider_id: f"{now + KEEP_SECONDS:.3f}"})
-            pipe.expire(index, KEEP_SECONDS)
+            indexed.add(pipe, self.keys.fallback_index(phone), provider_id, time.time(), KEEP_SECONDS)
         if own:
             pipe.execute()
 
@@ -80,4 +77,4 @@ class Fallbacks:
 
     def erase_person(self, phone: str) -> int:
         """Delete every record kept for `phone` (FORGET); how many ids its index held."""
-        return erase_indexed(self.redis, self.keys.fallback_index(phone), self.key)
+        return indexed.erase_indexed(self.redis, self.keys.fallback_index(phone), self.key)

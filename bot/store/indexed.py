@@ -1,7 +1,9 @@
 """Records kept by a gateway's id and indexed by the person's number, so FORGET finds them without a scan.
 
-An index is a sorted set of ids scored by when their records expire; whoever keeps a record
-adds its id and drops the ids already expired (WhatsApp fallbacks, call records).
+An index is a sorted set of ids scored by when their records expire; whoever sets a record's
+expiry adds its id with the same expiry and drops the ids already expired (WhatsApp fallbacks,
+call records). A script does it with `LUA`'s `index_record`, a pipeline with `add`: the same
+three commands, so an index reads the same whichever kept it.
 """
 
 from __future__ import annotations
@@ -9,6 +11,21 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import redis
+
+LUA = """
+local function index_record(index, id, now, keep)
+  redis.call('ZREMRANGEBYSCORE', index, '-inf', '(' .. now)
+  redis.call('ZADD', index, string.format('%.3f', tonumber(now) + tonumber(keep)), id)
+  redis.call('EXPIRE', index, keep)
+end
+"""
+
+
+def add(pipe: redis.client.Pipeline, index: str, record_id: str, now: float, keep: int) -> None:
+    """Queue `index_record` on a pipeline: `record_id`, kept `keep` seconds from `now`, joins `index`."""
+    pipe.zremrangebyscore(index, "-inf", f"({now:.3f}")
+    pipe.zadd(index, {record_id: f"{now + keep:.3f}"})
+    pipe.expire(index, keep)
 
 
 def erase_indexed(client: redis.Redis, index: str, record_key: Callable[[str], str]) -> int:
