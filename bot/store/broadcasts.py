@@ -279,9 +279,7 @@ class Broadcasts:
         return lua.token()
 
     def batch_done(self, broadcast_id: str, batch: int) -> bool:
-        k = self.keys
-        keys = [k.broadcast(broadcast_id), k.batches_done(broadcast_id), k.audience(broadcast_id),
-                k.recipients(broadcast_id)]  # fmt: skip
+        keys = [self.keys.broadcast(broadcast_id), *self._details(broadcast_id)]
         done = self._done(keys=keys, args=[batch, f"{time.time():.3f}", DETAIL_SECONDS])
         return bool(done)
 
@@ -307,10 +305,15 @@ class Broadcasts:
 
     def expire_details(self, broadcast_id: str) -> None:
         """A cancelled broadcast: its audience and recipients' states go after DETAIL_SECONDS, as a finished one's."""
-        k, pipe = self.keys, self.redis.pipeline(transaction=False)
-        for key in (k.batches_done(broadcast_id), k.audience(broadcast_id), k.recipients(broadcast_id)):
+        pipe = self.redis.pipeline(transaction=False)
+        for key in self._details(broadcast_id):
             pipe.expire(key, DETAIL_SECONDS)
         pipe.execute()
+
+    def _details(self, broadcast_id: str) -> tuple[str, str, str]:
+        """What a broadcast keeps only until DETAIL_SECONDS after it ends: done batches, audience, recipients."""
+        k = self.keys
+        return k.batches_done(broadcast_id), k.audience(broadcast_id), k.recipients(broadcast_id)
 
     def batches_left(self, broadcast_id: str) -> list[int]:
         total = int(self.get(broadcast_id).get("batches", 0))
